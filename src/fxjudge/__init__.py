@@ -1,0 +1,1 @@
+"""fxjudge: an FX trading-signal backtester with an AI judgment."""

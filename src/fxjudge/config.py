@@ -1,0 +1,44 @@
+"""Where a project's folders are: the project directory and what lies under it.
+
+The project directory is the current directory, unless `--project-dir` or the environment
+variable ``FXJUDGE_PROJECT_DIR`` names another. `strategies/`, `data/` and `reports/` are found
+relative to it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_PROJECT_DIR = "FXJUDGE_PROJECT_DIR"
+
+
+def project_dir(override: str | Path | None = None) -> Path:
+    """The project directory: `override`, else ``$FXJUDGE_PROJECT_DIR``, else the current one."""
+    chosen = override or os.environ.get(ENV_PROJECT_DIR) or Path.cwd()
+    return Path(chosen).expanduser().resolve()
+
+
+def data_dir(project: str | Path | None = None) -> Path:
+    """The project's `data/` folder (bundled sample and catalog)."""
+    return project_dir(project) / "data"
+
+
+def catalog_dir(project: str | Path | None = None) -> Path:
+    """Where imported data is kept as Parquet: `data/catalog/<PAIR>/<TIMEFRAME>.parquet`."""
+    return data_dir(project) / "catalog"
+
+
+def reports_dir(project: str | Path | None = None) -> Path:
+    """Where runs are written: `reports/<run-id>/`."""
+    return project_dir(project) / "reports"
+
+
+def strategies_dir(project: str | Path | None = None) -> Path:
+    """Where strategies are loaded from by name."""
+    return project_dir(project) / "strategies"
+
+
+def sample_path(project: str | Path | None = None) -> Path:
+    """The bundled sample: Dukascopy EURUSD H1 ask prices of 2017 (see data/sample/README.md)."""
+    return data_dir(project) / "sample" / "EURUSD_H1_2017_ASK.csv"

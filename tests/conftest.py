@@ -1,0 +1,24 @@
+"""Shared test fixtures: where the real FX files are, and a skip when they are absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """Path of a real file in ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real FX data not available: {path} is absent (it is only beside CI's clone)")
+    return path
+
+
+@pytest.fixture
+def shared():
+    """The `shared_file` function, as a fixture."""
+    return shared_file
