@@ -1,12 +1,309 @@
-"""Placeholder until the dukascopy-bi5 reader lands."""
+"""Dukascopy datafeed `.bi5` files, read from a folder in the datafeed's own layout.
 
-from fxjudge.data.readers.base import Reader
+The layout (FORMATS.md §3), all times UTC, months **zero-based** (``00`` = January)::
+
+    <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/<HH>h_ticks.bi5       ticks of one hour
+    <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/BID_candles_min_1.bi5 M1 bars of one day
+    <root>/<SYMBOL>/<YYYY>/<MM>/BID_candles_hour_1.bi5     H1 bars of one month
+    <root>/<SYMBOL>/<YYYY>/BID_candles_day_1.bi5           D1 bars of one year
+
+The folder given may be ``<root>`` (holding one or more symbol folders; `ReadOptions.pair`
+chooses among several) or ``<SYMBOL>`` itself. Each file is LZMA "alone" compressed; a 0-byte
+file means no data for its period. Records are big-endian:
+
+- tick, 20 bytes ``>IIIff``: milliseconds into the hour, **ask**, **bid** (integer points), ask
+  and bid volume (float32, millions of base units);
+- candle, 24 bytes ``>IIIIIf``: seconds into the period, open, **close, low, high** (that
+  order), volume (float32, millions).
+
+Prices are integers over ``10 ** FxPair.price_decimals`` of the symbol (1e5, 1e3 for JPY pairs
+and metals). What is read: ticks when ``ReadOptions.kind == "ticks"`` (columns ``bid ask
+bid_volume ask_volume``, volumes kept in millions as stored); otherwise the BID candles of
+``ReadOptions.timeframe`` (M1 by default; M1, H1 and D1 are the only ones stored). Bars are bid
+by contract, so ``ASK_candles_*`` files are ignored (a note says so): the ask side comes from
+ticks. Candle files include flat bars (O=H=L=C, volume 0) for hours without ticks, weekends
+included; they are kept for the quality stage to count and drop by its policy. D1 candles are
+UTC-midnight days, not the FX day of 17:00 New York.
+"""
+
+from __future__ import annotations
+
+import lzma
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fxjudge.data.bars import TICK_COLUMNS, timeframe
+from fxjudge.data.readers.base import Loaded, Reader, ReadOptions, Source
+from fxjudge.data.validate import check_prices
+from fxjudge.domain import FxPair
+from fxjudge.errors import ConfigError, DataError
+
+TICK_RECORD = np.dtype(
+    [("ms", ">u4"), ("ask", ">u4"), ("bid", ">u4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")]
+)
+CANDLE_RECORD = np.dtype(
+    [("s", ">u4"), ("open", ">u4"), ("close", ">u4"), ("low", ">u4"), ("high", ">u4"),
+     ("volume", ">f4")]
+)
+REFUSAL = "not a folder in the Dukascopy datafeed layout (<SYMBOL>/<YYYY>/<MM>/<DD>/*.bi5)"
+_FIX = "download it again"
+_YEAR = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where one kind of file sits below the symbol folder and what period it covers."""
+
+    pattern: str  # glob below <SYMBOL>
+    period: pd.DateOffset  # the span one file covers, from the start its path gives
+
+
+_TICKS = _Layout("[0-9]" * 4 + "/[0-9][0-9]/[0-9][0-9]/[0-9][0-9]h_ticks.bi5",
+                 pd.DateOffset(hours=1))
+#: The BID candle files of each stored timeframe.
+_CANDLES = {
+    "M1": _Layout("[0-9]" * 4 + "/[0-9][0-9]/[0-9][0-9]/BID_candles_min_1.bi5",
+                  pd.DateOffset(days=1)),
+    "H1": _Layout("[0-9]" * 4 + "/[0-9][0-9]/BID_candles_hour_1.bi5", pd.DateOffset(months=1)),
+    "D1": _Layout("[0-9]" * 4 + "/BID_candles_day_1.bi5", pd.DateOffset(years=1)),
+}
 
 
 class DukascopyBi5Reader(Reader):
-    """Placeholder reader: refuses every source."""
+    """Dukascopy datafeed ticks or BID candles from a folder of `.bi5` files, in UTC."""
 
     name = "dukascopy-bi5"
+    title = "Dukascopy datafeed .bi5 folder (ticks, M1/H1/D1 candles)"
 
-    def sniff(self, source):  # noqa: D102
-        return "reader not written yet"
+    def sniff(self, source: Source) -> str | None:
+        """Accept a folder holding ``<SYMBOL>/<YYYY>/...*.bi5`` or ``<YYYY>/...*.bi5``."""
+        if not source.is_dir:
+            return REFUSAL
+        return None if _symbol_folders(source.path) else REFUSAL
+
+    def read(self, source: Source, options: ReadOptions) -> Loaded:
+        """Decode every tick file, or every BID candle file of one timeframe, into UTC rows."""
+        folder = _symbol_folder(source.path, options.pair)
+        pair = _pair(folder, options.pair)
+        scale = 10.0 ** pair.price_decimals
+        notes = [f"symbol folder {folder}; clock: UTC (the datafeed's own)"]
+        if options.tz is not None:
+            notes.append(f"tz {options.tz!r} ignored: the datafeed is UTC")
+        kind = options.kind or ("bars" if options.timeframe else _default_kind(folder, notes))
+        if kind == "ticks":
+            frame = _read_ticks(folder, scale, notes)
+            return Loaded(frame=frame, kind="ticks", format=self.name, pair=pair.symbol,
+                          notes=notes)
+        name = timeframe(options.timeframe or "M1").name
+        if name not in _CANDLES:
+            raise ConfigError(
+                f"`timeframe` must be M1, H1 or D1 for a Dukascopy datafeed folder (the only "
+                f"candles it stores), was {options.timeframe!r}; read M1 or H1 and resample"
+            )
+        frame = _read_candles(folder, name, scale, notes)
+        return Loaded(frame=frame, kind="bars", format=self.name, timeframe=name,
+                      pair=pair.symbol, notes=notes)
+
+
+def _holds_bi5(folder: Path) -> bool:
+    """True when `folder` has year folders with `.bi5` files at most three levels below them."""
+    try:
+        years = [y for y in folder.iterdir() if y.is_dir() and _YEAR.match(y.name)]
+        return any(
+            next(year.glob(depth), None) is not None
+            for year in years
+            for depth in ("*.bi5", "*/*.bi5", "*/*/*.bi5")
+        )
+    except OSError:  # an unreadable folder is not a datafeed folder
+        return False
+
+
+def _symbol_folders(path: Path) -> list[Path]:
+    """The symbol folders at `path`: itself, or its sub-folders that hold the layout."""
+    if _holds_bi5(path):
+        return [path]
+    return sorted(child for child in path.iterdir() if child.is_dir() and _holds_bi5(child))
+
+
+def _symbol_folder(path: Path, pair: FxPair | None) -> Path:
+    """The one symbol folder to read; `pair` chooses when the root holds several."""
+    folders = _symbol_folders(path)
+    if not folders:
+        raise DataError(REFUSAL, path=path, fix="pass the folder that holds <SYMBOL>/<YYYY>/...")
+    if len(folders) == 1:
+        return folders[0]
+    names = ", ".join(f.name for f in folders)
+    chosen = [f for f in folders if pair is not None and f.name.upper() == pair.symbol]
+    if not chosen:
+        raise DataError(
+            f"the folder holds several symbols ({names})",
+            path=path,
+            fix="pass the pair to read, or the symbol's own folder",
+        )
+    return chosen[0]
+
+
+def _pair(folder: Path, given: FxPair | None) -> FxPair:
+    """The pair the symbol folder names (it sets the price scale); a given pair must agree."""
+    try:
+        named = FxPair.parse(folder.name)
+    except ConfigError:
+        named = None
+    if named is None and given is None:
+        raise DataError(
+            f"the folder name {folder.name!r} is not a currency pair, so the price scale is "
+            "unknown",
+            path=folder,
+            fix="name the folder after its symbol (e.g. EURUSD) or pass the pair",
+        )
+    if named is not None and given is not None and named != given:
+        raise DataError(
+            f"the folder is {named.symbol} but pair {given.symbol} was given",
+            path=folder,
+            fix="pass the pair the folder holds",
+        )
+    return named or given
+
+
+def _default_kind(folder: Path, notes: list[str]) -> str:
+    """Bars (M1) when minute candles are there, else ticks: the choice when none was asked."""
+    if next(folder.glob(_CANDLES["M1"].pattern), None) is not None:
+        notes.append("neither kind nor timeframe given: read the M1 candles")
+        return "bars"
+    notes.append("neither kind nor timeframe given and no M1 candles: read the ticks")
+    return "ticks"
+
+
+def _files(folder: Path, layout: _Layout, what: str) -> list[tuple[Path, pd.Timestamp]]:
+    """Every file of `layout` below `folder`, in time order, with the UTC start its path gives."""
+    found = []
+    for file in folder.glob(layout.pattern):
+        parts = file.relative_to(folder).parts
+        year, month, day = int(parts[0]), 1, 1
+        if len(parts) > 2:
+            month = int(parts[1]) + 1  # the datafeed's months are zero-based
+        if len(parts) > 3:
+            day = int(parts[2])
+        hour = int(file.name[:2]) if file.name.endswith("h_ticks.bi5") else 0
+        try:
+            start = pd.Timestamp(year, month, day, hour, tz="UTC")
+        except ValueError:
+            raise DataError(
+                "the path is not a date in the datafeed layout (months run 00-11, days 01-31)",
+                path=file,
+                fix="keep the folders as the datafeed names them",
+            ) from None
+        found.append((file, start))
+    if not found:
+        raise DataError(
+            f"no {what} files ({layout.pattern.rsplit('/', 1)[-1]}) in this folder",
+            path=folder,
+            fix="download them, or read another kind or timeframe",
+        )
+    return sorted(found, key=lambda item: item[1])
+
+
+def _records(file: Path, record: np.dtype) -> np.ndarray:
+    """The decompressed records of one file (none for a 0-byte file)."""
+    data = file.read_bytes()
+    if not data:
+        return np.empty(0, dtype=record)
+    try:
+        raw = lzma.decompress(data, format=lzma.FORMAT_ALONE)
+    except (lzma.LZMAError, EOFError) as exc:
+        raise DataError(f"corrupt .bi5 file (LZMA: {exc})", path=file, fix=_FIX) from None
+    if len(raw) % record.itemsize:
+        raise DataError(
+            f"{len(raw)} bytes after decompression is not a whole number of "
+            f"{record.itemsize}-byte records (the file is truncated)",
+            path=file,
+            fix=_FIX,
+        )
+    return np.frombuffer(raw, dtype=record)
+
+
+def _times(
+    file: Path, start: pd.Timestamp, layout: _Layout, offsets: np.ndarray, unit_ns: int
+) -> np.ndarray:
+    """UTC nanoseconds of each record; an offset past the file's period is a corrupt file."""
+    span_ns = (start + layout.period).value - start.value
+    outside = np.flatnonzero(offsets.astype(np.int64) * unit_ns >= span_ns)
+    if len(outside):
+        raise DataError(
+            f"time offset {int(offsets[outside[0]])} is past the end of the file's period "
+            f"(from {start:%Y-%m-%d %H:%M} UTC)",
+            path=file,
+            where=f"record {outside[0] + 1}",
+            fix=_FIX,
+        )
+    return start.value + offsets.astype(np.int64) * unit_ns
+
+
+def _read_ticks(folder: Path, scale: float, notes: list[str]) -> pd.DataFrame:
+    """All tick files: bid, ask and volumes (millions, as stored), one row per tick."""
+    times, columns = [], {name: [] for name in TICK_COLUMNS}
+    files = _files(folder, _TICKS, "tick")
+    for file, start in files:
+        records = _records(file, TICK_RECORD)
+        part = {
+            "bid": records["bid"] / scale,
+            "ask": records["ask"] / scale,
+            "bid_volume": records["bid_volume"].astype(np.float64),
+            "ask_volume": records["ask_volume"].astype(np.float64),
+        }
+        check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
+                     unit="record")
+        times.append(_times(file, start, _TICKS, records["ms"], 1_000_000))
+        for name, values in part.items():
+            columns[name].append(values)
+    empty = sum(len(t) == 0 for t in times)
+    notes.append(
+        f"{len(files)} tick files ({empty} empty: no ticks in that hour); volumes are in "
+        "millions of base units, as the datafeed stores them"
+    )
+    return _frame(times, columns)
+
+
+def _read_candles(folder: Path, name: str, scale: float, notes: list[str]) -> pd.DataFrame:
+    """All BID candle files of timeframe `name`, as open high low close volume bars."""
+    layout = _CANDLES[name]
+    times, columns = [], {k: [] for k in ("open", "high", "low", "close", "volume")}
+    files = _files(folder, layout, f"BID {name} candle")
+    for file, start in files:
+        records = _records(file, CANDLE_RECORD)
+        part = {k: records[k] / scale for k in ("open", "high", "low", "close")}
+        part["volume"] = records["volume"].astype(np.float64)
+        check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
+                     unit="record")
+        times.append(_times(file, start, layout, records["s"], 1_000_000_000))
+        for key, values in part.items():
+            columns[key].append(values)
+    frame = _frame(times, columns)
+    flat = int(((frame["open"] == frame["high"]) & (frame["high"] == frame["low"])
+                & (frame["low"] == frame["close"]) & (frame["volume"] == 0)).sum())
+    notes.append(
+        f"{len(files)} BID {name} candle files; volume in millions of base units (the sum of "
+        f"the tick bid volumes); {flat} flat bars without ticks (weekends, holidays) kept"
+    )
+    ask_files = sum(1 for _ in folder.glob(layout.pattern.replace("BID_", "ASK_")))
+    if ask_files:
+        notes.append(f"{ask_files} ASK_ candle files ignored: bars are bid, ticks give the ask")
+    if name == "D1":
+        notes.append(
+            "Dukascopy D1 bars are UTC-midnight days, not the FX day of 17:00 New York; "
+            "resample H1 or M1 bars for FX-day bars"
+        )
+    return frame
+
+
+def _frame(times: list[np.ndarray], columns: dict[str, list[np.ndarray]]) -> pd.DataFrame:
+    """One frame from per-file arrays, indexed by UTC time, in file order (not re-sorted)."""
+    index = pd.DatetimeIndex(np.concatenate(times).astype("datetime64[ns]"), name="time")
+    return pd.DataFrame(
+        {name: np.concatenate(parts) for name, parts in columns.items()},
+        index=index.tz_localize("UTC"),
+    )
