@@ -75,7 +75,7 @@ def infer_timeframe(index: pd.DatetimeIndex) -> Timeframe | None:
     """The timeframe of bars from the most common spacing of their open times (None if unclear)."""
     if len(index) < 2:
         return None
-    steps = np.diff(index.asi8)
+    steps = np.diff(index.as_unit("ns").asi8)
     steps = steps[steps > 0]
     if len(steps) == 0:
         return None
@@ -88,6 +88,8 @@ def check_bars(bars: pd.DataFrame, *, name: str = "bars") -> None:
     index = bars.index
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None or str(index.tz) != "UTC":
         raise DataError(f"{name} must have a tz-aware UTC DatetimeIndex, got {type(index).__name__}")
+    if index.unit != "ns":
+        raise DataError(f"{name}: the index must have nanosecond resolution, was {index.unit!r}")
     if index.name != "time":
         raise DataError(f"{name}: the index must be named 'time', was {index.name!r}")
     if not index.is_monotonic_increasing or index.has_duplicates:
@@ -111,7 +113,7 @@ def make_bars(
     """Cast a clean, UTC-indexed frame to the Bars contract and set its attrs."""
     columns = [*BAR_COLUMNS, *(["spread"] if "spread" in frame.columns else [])]
     bars = frame.loc[:, columns].astype(np.float64)
-    bars.index = pd.DatetimeIndex(bars.index, name="time").tz_convert("UTC")
+    bars.index = pd.DatetimeIndex(bars.index, name="time").tz_convert("UTC").as_unit("ns")
     bars.attrs = {
         "pair": pair,
         "timeframe": timeframe_name,
@@ -125,6 +127,6 @@ def make_bars(
 def make_ticks(frame: pd.DataFrame, *, pair: str | None, source: str) -> pd.DataFrame:
     """Cast a clean, UTC-indexed tick frame to the Ticks contract and set its attrs."""
     ticks = frame.loc[:, list(TICK_COLUMNS)].astype(np.float64)
-    ticks.index = pd.DatetimeIndex(ticks.index, name="time").tz_convert("UTC")
+    ticks.index = pd.DatetimeIndex(ticks.index, name="time").tz_convert("UTC").as_unit("ns")
     ticks.attrs = {"pair": pair, "timeframe": "tick", "source": source, "price_side": "bid"}
     return ticks

@@ -82,6 +82,6 @@ def new_york(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 def is_weekend(index: pd.DatetimeIndex) -> np.ndarray:
     """True for UTC times in the FX weekend: Friday 17:00 to Sunday 17:00 New York."""
     ny = new_york(index)
-    weekday = ny.weekday.to_numpy()
+    weekday = ny.day_of_week.to_numpy()
     hour = ny.hour.to_numpy()
     return (weekday == 5) | ((weekday == 4) & (hour >= 17)) | ((weekday == 6) & (hour < 17))

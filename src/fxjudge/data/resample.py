@@ -29,7 +29,7 @@ def bucket_starts(index: pd.DatetimeIndex, tf: Timeframe) -> pd.DatetimeIndex:
         return index.floor(tf.delta)
     shifted = index.tz_convert(NEW_YORK).tz_localize(None) + _FX_DAY_SHIFT
     if tf.name == "W1":
-        starts = shifted.normalize() - pd.to_timedelta(shifted.weekday, unit="D")
+        starts = shifted.normalize() - pd.to_timedelta(shifted.day_of_week, unit="D")
     else:
         starts = shifted.floor(tf.delta)
     local = (starts - _FX_DAY_SHIFT).tz_localize(
@@ -53,7 +53,7 @@ def resample(data: pd.DataFrame, to: str | Timeframe) -> pd.DataFrame:
         empty.index = pd.DatetimeIndex([], tz="UTC")
         return make_bars(empty, pair=data.attrs.get("pair"), timeframe_name=tf.name,
                          source=data.attrs.get("source", ""))
-    keys = bucket_starts(data.index, tf).asi8
+    keys = bucket_starts(data.index, tf).as_unit("ns").asi8
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     if np.any(np.diff(keys) < 0):
         raise ConfigError("`data` must be in time order to be resampled")
@@ -86,7 +86,7 @@ def resample(data: pd.DataFrame, to: str | Timeframe) -> pd.DataFrame:
         }
         if "spread" in data:
             out["spread"] = np.add.reduceat(data["spread"].to_numpy(), starts) / counts
-    frame = pd.DataFrame(out, index=pd.DatetimeIndex(keys[starts], tz="UTC"))
+    frame = pd.DataFrame(out, index=pd.DatetimeIndex(keys[starts].view("M8[ns]")).tz_localize("UTC"))
     bars = make_bars(
         frame,
         pair=data.attrs.get("pair"),
