@@ -33,7 +33,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Import, list, inspect and resample FX price data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -230,6 +230,7 @@ def _print_report(report: DataReport) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes: user error 2, bug 1 (with traceback)."""
+    saved_project = os.environ.get(config.ENV_PROJECT_DIR)
     try:
         app(args=argv, prog_name="fxjudge")
     except SystemExit as done:
@@ -237,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     except FxJudgeError as error:
         Console(stderr=True, highlight=False).print(f"[red]error:[/] {error}", soft_wrap=True)
         return 2
+    finally:  # --project-dir sets the variable for this run only (main runs in tests too)
+        if saved_project is None:
+            os.environ.pop(config.ENV_PROJECT_DIR, None)
+        else:
+            os.environ[config.ENV_PROJECT_DIR] = saved_project
     return 0
 
 
