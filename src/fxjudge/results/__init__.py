@@ -1,0 +1,1 @@
+"""The results stage: trades and equity become statistics and a `BacktestResult`."""
