@@ -10,6 +10,7 @@ from fxjudge.data.bars import check_bars
 from fxjudge.data.load import load_bars, load_ticks, read_file
 from fxjudge.data.quality import DataReport, Policy
 from fxjudge.data.resample import resample
+from fxjudge.data.synthetic import PlantedEdge, synthetic_bars
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, DataError, FxJudgeError, ModelError, StrategyError
 
@@ -20,6 +21,7 @@ __all__ = [
     "FxJudgeError",
     "FxPair",
     "ModelError",
+    "PlantedEdge",
     "Policy",
     "StrategyError",
     "check_bars",
@@ -27,4 +29,5 @@ __all__ = [
     "load_ticks",
     "read_file",
     "resample",
+    "synthetic_bars",
 ]
