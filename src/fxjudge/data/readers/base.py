@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,8 +82,12 @@ class Source:
 
     @property
     def is_zip(self) -> bool:
-        """True for a zip archive (HistData downloads)."""
-        return not self.is_dir and zipfile.is_zipfile(self.path)
+        """True for a zip archive (HistData downloads), also a truncated one (`raw` then fails)."""
+        if self.is_dir:
+            return False
+        with open(self.path, "rb") as handle:
+            starts_like_zip = handle.read(4) == b"PK\x03\x04"
+        return starts_like_zip or zipfile.is_zipfile(self.path)
 
     @cached_property
     def member(self) -> str | None:
@@ -119,7 +124,7 @@ class Source:
             try:
                 with zipfile.ZipFile(self.path) as archive:
                     return archive.read(self.member)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise DataError(
                     f"corrupt zip archive ({exc})", path=self.path, fix="download the file again"
                 ) from None
