@@ -109,24 +109,29 @@ class DukascopyBi5Reader(Reader):
                       pair=pair.symbol, notes=notes)
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    """The folders in `folder`, by name; none when it cannot be listed (not ours to read)."""
+    try:
+        return sorted(child for child in folder.iterdir() if child.is_dir())
+    except OSError:
+        return []
+
+
 def _holds_bi5(folder: Path) -> bool:
     """True when `folder` has year folders with `.bi5` files at most three levels below them."""
-    try:
-        years = [y for y in folder.iterdir() if y.is_dir() and _YEAR.match(y.name)]
-        return any(
-            next(year.glob(depth), None) is not None
-            for year in years
-            for depth in ("*.bi5", "*/*.bi5", "*/*/*.bi5")
-        )
-    except OSError:  # an unreadable folder is not a datafeed folder
-        return False
+    return any(
+        next(year.glob(depth), None) is not None
+        for year in _subfolders(folder)
+        if _YEAR.match(year.name)
+        for depth in ("*.bi5", "*/*.bi5", "*/*/*.bi5")
+    )
 
 
 def _symbol_folders(path: Path) -> list[Path]:
     """The symbol folders at `path`: itself, or its sub-folders that hold the layout."""
     if _holds_bi5(path):
         return [path]
-    return sorted(child for child in path.iterdir() if child.is_dir() and _holds_bi5(child))
+    return [child for child in _subfolders(path) if _holds_bi5(child)]
 
 
 def _symbol_folder(path: Path, pair: FxPair | None) -> Path:
@@ -214,11 +219,13 @@ def _records(file: Path, record: np.dtype) -> np.ndarray:
         return np.empty(0, dtype=record)
     try:
         raw = lzma.decompress(data, format=lzma.FORMAT_ALONE)
-    except (lzma.LZMAError, EOFError) as exc:
-        raise DataError(f"corrupt .bi5 file (LZMA: {exc})", path=file, fix=_FIX) from None
+    except (lzma.LZMAError, EOFError):
+        raise DataError(
+            "corrupt .bi5 file: it does not decompress as LZMA", path=file, fix=_FIX
+        ) from None
     if len(raw) % record.itemsize:
         raise DataError(
-            f"{len(raw)} bytes after decompression is not a whole number of "
+            f"{len(raw)} bytes after decompression, not a whole number of "
             f"{record.itemsize}-byte records (the file is truncated)",
             path=file,
             fix=_FIX,

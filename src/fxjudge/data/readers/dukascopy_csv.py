@@ -28,6 +28,7 @@ rows (O=H=L=C, volume 0) are kept; the quality stage counts and drops them by it
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,11 @@ _TIME_HEADERS = {"gmt time": "UTC", "time (eet)": ATHENS, "local time": None, "t
 _BAR_FIELDS = ("open", "high", "low", "close", "volume")
 _TICK_FIELDS = {"ask": "ask", "bid": "bid", "askvolume": "ask_volume", "bidvolume": "bid_volume"}
 
-_STAMP = re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}\.\d{3}( GMT[+-]\d{4})?$")
+#: A timestamp as Dukascopy writes it, and its optional local-time suffix.
+_SHAPE = r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}\.\d{3}"
+_SUFFIX = r" GMT[+-]\d{4}"
+_STAMP = re.compile(f"^{_SHAPE}({_SUFFIX})?$")
+_DAY_FIRST = r"^(\d{2})\.(\d{2})\.(\d{4})"
 _OFFSET = re.compile(r"^([+-])(\d{2})(\d{2})$")
 _PAIR_IN_NAME = re.compile(r"^([A-Za-z]{6})(?=[_.\-])")
 _SIDE_IN_NAME = re.compile(r"_(BID|ASK)(?=[_.])", re.IGNORECASE)
@@ -161,49 +166,67 @@ def _utc_times(
     time_header: str,
     tz: str | None,
     *,
-    path,
+    path: Path,
     lines: np.ndarray,
     notes: list[str],
 ) -> pd.DatetimeIndex:
-    """Convert the time column to UTC: by each row's ``GMT±hhmm`` suffix, else by one clock."""
-    suffixed = " GMT" in str(stamps.iloc[0])
+    """Convert the time column to UTC: by each row's ``GMT±hhmm`` suffix, else by one clock.
+
+    The first row decides: with a suffix every row must have one (a row without it is an error
+    naming its line), without one every row is read on the header's clock, or `tz`'s.
+    """
     header_clock = _TIME_HEADERS[time_header]
-    if suffixed or header_clock is not None:
-        if tz is not None:
-            notes.append(f"tz {tz!r} ignored: the file states its own clock")
-    if suffixed:
-        parts = stamps.str.partition(" GMT")
-        naive = parse_times(parts[0], fmt=TIME_FORMAT, path=path, lines=lines,
-                            what="day-first timestamp")
-        offsets = _offsets(parts[2], stamps, path=path, lines=lines)
-        seen = ", ".join(f"GMT{o}" for o in pd.unique(parts[2]))
+    suffixed = " GMT" in str(stamps.iloc[0])
+    if tz is not None and (suffixed or header_clock is not None):
+        notes.append(f"tz {tz!r} ignored: the file states its own clock")
+    naive, offset_text = _wall_clock(stamps, suffixed=suffixed, path=path, lines=lines)
+    if offset_text is not None:
+        offsets = _offsets(offset_text, stamps, path=path, lines=lines)
+        seen = ", ".join(f"GMT{o}" for o in pd.unique(offset_text))
         notes.append(f"clock: each timestamp's own offset ({seen}), converted row by row to UTC")
         return (naive - offsets).tz_localize("UTC")
-    naive = parse_times(stamps, fmt=TIME_FORMAT, path=path, lines=lines,
-                        what="day-first timestamp")
-    if header_clock is None and tz is None:
-        if time_header == "local time":
-            raise DataError(
-                "the 'Local time' timestamps carry no GMT±hhmm offset, so the file's clock is "
-                "unknown",
-                path=path,
-                where=f"line {lines[0]}",
-                fix="pass tz (e.g. '+01:00' or 'Europe/Zurich'), or export with Gmt time",
-            )
-        notes.append("clock: the 'Time' header does not say; read as GMT (pass tz to override)")
-        return clock.to_utc(naive, "UTC")
-    spec = header_clock or tz
-    utc = clock.to_utc(naive, spec)
-    if spec == ATHENS:
-        notes.append("clock: 'Time (EET)' read as Europe/Athens (UTC+2, UTC+3 in EU summer)")
-    elif header_clock is None:
-        notes.append(f"clock: {spec} (given by tz)")
-    else:
+    if header_clock == "UTC":
         notes.append("clock: GMT (UTC)")
-    return utc
+    elif header_clock == ATHENS:
+        notes.append("clock: 'Time (EET)' read as Europe/Athens (UTC+2, UTC+3 in EU summer)")
+    elif tz is not None:
+        notes.append(f"clock: {tz} (given by tz)")
+    elif time_header == "time":
+        notes.append("clock: the 'Time' header does not say; read as GMT (pass tz to override)")
+    else:
+        raise DataError(
+            "the 'Local time' timestamps carry no GMT±hhmm offset, so the file's clock is unknown",
+            path=path,
+            where=f"line {lines[0]}",
+            fix="pass tz (e.g. '+01:00' or 'Europe/Zurich'), or export with Gmt time",
+        )
+    return clock.to_utc(naive, header_clock or tz or "UTC")
 
 
-def _offsets(text: pd.Series, stamps: pd.Series, *, path, lines: np.ndarray) -> pd.TimedeltaIndex:
+def _wall_clock(
+    stamps: pd.Series, *, suffixed: bool, path: Path, lines: np.ndarray
+) -> tuple[pd.DatetimeIndex, pd.Series | None]:
+    """The naive times and, for suffixed rows, each row's ``±hhmm`` offset text.
+
+    Rows that all have the export's exact shape are rewritten to ISO order and parsed by pandas'
+    ISO path, about ten times faster than its day-first strptime (about 4 s a million rows).
+    Anything else goes through the exact format, which names the first line that does not parse.
+    """
+    if stamps.str.fullmatch(_SHAPE + (_SUFFIX if suffixed else "")).all():
+        iso = stamps.str.slice(0, 23).str.replace(_DAY_FIRST, r"\3-\2-\1", regex=True)
+        parsed = pd.to_datetime(iso, format="%Y-%m-%d %H:%M:%S.%f", errors="coerce")
+        if not parsed.isna().any():
+            naive = pd.DatetimeIndex(parsed.to_numpy(dtype="datetime64[ns]"))
+            return naive, stamps.str.slice(27) if suffixed else None
+    parts = stamps.str.partition(" GMT") if suffixed else None
+    naive = parse_times(stamps if parts is None else parts[0], fmt=TIME_FORMAT, path=path,
+                        lines=lines, what="day-first timestamp")
+    return naive, None if parts is None else parts[2]
+
+
+def _offsets(
+    text: pd.Series, stamps: pd.Series, *, path: Path, lines: np.ndarray
+) -> pd.TimedeltaIndex:
     """Each row's ``±hhmm`` offset as a timedelta, parsing each distinct offset once."""
     codes, uniques = pd.factorize(text)
     minutes = np.empty(len(uniques), dtype=np.int64)
@@ -222,7 +245,7 @@ def _offsets(text: pd.Series, stamps: pd.Series, *, path, lines: np.ndarray) -> 
     return pd.to_timedelta(minutes[codes], unit="min")
 
 
-def _pair(file_name: str, given: FxPair | None, *, path) -> str | None:
+def _pair(file_name: str, given: FxPair | None, *, path: Path) -> str | None:
     """The pair from the file name (``EURUSD_...``), which must agree with a given one."""
     match = _PAIR_IN_NAME.match(file_name)
     named = None
