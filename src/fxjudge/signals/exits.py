@@ -4,6 +4,11 @@ Stop-loss and take-profit are set from the fill price, at a distance known at th
 a fixed number of pips, or a multiple of the ATR at the signal bar (never a later ATR). A time
 exit closes a position after `max_bars` bars held. An opposite signal closes the position
 (``"exit"``), closes and opens the other way (``"reverse"``), or is ignored (``"ignore"``).
+
+`exit_levels` turns the rules into the per-signal distances the engine and the judge's labels
+use: price units from the fill price, NaN where a bar has no signal or the rules no such level.
+A signal that needs an ATR not yet known (inside the ATR's warm-up) is an error, not a trade
+without its stop: raise the strategy's `warmup_bars` to at least `atr_bars`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from fxjudge.errors import must
+import numpy as np
+import pandas as pd
+
+from fxjudge.domain import FxPair
+from fxjudge.errors import StrategyError, must
+from fxjudge.features.indicators import atr
 
 OnOpposite = Literal["exit", "reverse", "ignore"]
 
@@ -48,3 +58,57 @@ class ExitRules:
     def has_stop(self) -> bool:
         """True when a stop-loss is set (needed for risk-fraction sizing)."""
         return self.stop_loss_pips is not None or self.stop_loss_atr is not None
+
+
+def exit_levels(
+    bars: pd.DataFrame,
+    signals: pd.Series,
+    rules: ExitRules,
+    pair: FxPair | str | None = None,
+) -> pd.DataFrame:
+    """Stop and target distances in price units per bar: `stop_distance`, `target_distance`.
+
+    A level in pips is pips x the pair's pip size; in ATR multiples it is the multiple x the ATR
+    (`rules.atr_bars`) at the signal bar. The engine sets the levels from the fill price: a long's
+    stop at fill - stop_distance, its target at fill + target_distance, a short's the other way.
+    NaN where the bar has no signal or the rules have no such level. `pair` defaults to
+    ``bars.attrs["pair"]`` and is needed only for levels in pips.
+    """
+    if not signals.index.equals(bars.index):
+        raise StrategyError("signals must be on the bars' index to give exit levels")
+    has_signal = signals.to_numpy() != 0
+    uses_pips = rules.stop_loss_pips is not None or rules.take_profit_pips is not None
+    uses_atr = rules.stop_loss_atr is not None or rules.take_profit_atr is not None
+    pip_size = _pip_size(pair if pair is not None else bars.attrs.get("pair")) if uses_pips else 0.0
+    atr_now = atr(bars, rules.atr_bars).to_numpy() if uses_atr else np.full(len(bars), np.nan)
+    if uses_atr:
+        unknown = np.flatnonzero(has_signal & np.isnan(atr_now))
+        if len(unknown):
+            raise StrategyError(
+                f"the signal at {bars.index[unknown[0]]} needs ATR({rules.atr_bars}), which is "
+                f"not known before bar {rules.atr_bars - 1}; make `warmup_bars` >= {rules.atr_bars}"
+            )
+
+    def distance(pips: float | None, atr_multiple: float | None) -> np.ndarray:
+        if pips is not None:
+            level = np.full(len(bars), pips * pip_size)
+        elif atr_multiple is not None:
+            level = atr_multiple * atr_now
+        else:
+            level = np.full(len(bars), np.nan)
+        return np.where(has_signal, level, np.nan)
+
+    return pd.DataFrame(
+        {
+            "stop_distance": distance(rules.stop_loss_pips, rules.stop_loss_atr),
+            "target_distance": distance(rules.take_profit_pips, rules.take_profit_atr),
+        },
+        index=bars.index,
+    )
+
+
+def _pip_size(pair: FxPair | str | None) -> float:
+    """The pip size of `pair`; a ConfigError when no pair is known."""
+    if pair is None:
+        raise must("pair", "given (and bars.attrs has none) for levels in pips", None)
+    return FxPair.parse(pair).pip_size

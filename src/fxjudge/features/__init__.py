@@ -1,0 +1,6 @@
+"""The features stage: causal indicators on bars (DESIGN.md §2, §6).
+
+`indicators` is the whitelist strategies and the judge compute indicators through; it is the only
+module of fxjudge that imports `ta`. `truncation` holds the lookahead check every feature, signal
+and probability must pass.
+"""
