@@ -6,7 +6,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fxjudge"
 STAGES = ["data", "features", "signals", "judge", "engine", "results", "report"]
 SHARED = {"domain", "errors", "config"}
-FRONT = {"api", "cli", "__init__", "run"}  # the API and CLI may use every stage
+FRONT = {"api", "cli", "__init__", "runconfig"}  # the API and CLI may use every stage
 ONLY_IN = {"backtrader": "engine", "ta": "features", "sklearn": "judge", "jinja2": "report",
            "plotly": "report"}
 

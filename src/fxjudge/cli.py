@@ -191,6 +191,90 @@ def data_resample(
     console.print(f"[green]wrote[/] {len(bars):,} {to} bars to {path}")
 
 
+@app.command("strategies")
+def strategies() -> None:
+    """List the strategies in strategies/ with their parameters and docstrings."""
+    from fxjudge.signals.loader import list_strategies
+
+    found = list_strategies(config.project_dir())
+    if not found:
+        console.print(f"No strategies in {config.strategies_dir()}")
+        return
+    for info in found:
+        params = ", ".join(f"{k}={v!r}" for k, v in info.params.items())
+        console.print(f"[bold]{info.name}[/] ({info.cls.__name__}): {info.summary}")
+        console.print(f"    {params}")
+
+
+@app.command("backtest")
+def backtest_command(
+    strategy: Annotated[str | None, typer.Option("--strategy", help="e.g. sma_cross.")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="A price file or folder.")] = None,
+    pair: Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC), exclusive.")] = None,
+    settings: Annotated[
+        list[str] | None, typer.Option("--set", help="Strategy parameter name=value (repeat).")
+    ] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
+    spread_pips: Annotated[float | None, typer.Option("--spread-pips")] = None,
+    commission_per_lot: Annotated[float | None, typer.Option("--commission-per-lot")] = None,
+    swap_long_pips: Annotated[float | None, typer.Option("--swap-long-pips")] = None,
+    swap_short_pips: Annotated[float | None, typer.Option("--swap-short-pips")] = None,
+    slippage_pips: Annotated[float | None, typer.Option("--slippage-pips")] = None,
+    account_currency: Annotated[str | None, typer.Option("--account-currency")] = None,
+    balance: Annotated[float | None, typer.Option("--balance")] = None,
+    leverage: Annotated[float | None, typer.Option("--leverage")] = None,
+    lot_size: Annotated[int | None, typer.Option("--lot-size")] = None,
+    lots: Annotated[float | None, typer.Option("--lots")] = None,
+    units: Annotated[float | None, typer.Option("--units")] = None,
+    risk_fraction: Annotated[float | None, typer.Option("--risk-fraction")] = None,
+) -> None:
+    """Backtest a strategy and write reports/<run-id>/ (trades, equity, stats, config)."""
+    from fxjudge import runconfig
+    from fxjudge.api import backtest, save_run
+
+    base = runconfig.load_file(config_file) if config_file else {}
+    flags = {
+        "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,
+                 "end": end},
+        "strategy": {"name": strategy, "params": runconfig.parse_settings(settings or []) or None},
+        "costs": {"spread_pips": spread_pips, "commission_per_lot": commission_per_lot,
+                  "swap_long_pips": swap_long_pips, "swap_short_pips": swap_short_pips,
+                  "slippage_pips": slippage_pips},
+        "account": {"currency": account_currency, "balance": balance, "leverage": leverage,
+                    "lot_size": lot_size},
+        "sizing": {"lots": lots, "units": units, "risk_fraction": risk_fraction},
+    }
+    merged = runconfig.merge(base, flags)
+    data_cfg = merged.get("data", {})
+    name = merged.get("strategy", {}).get("name")
+    if not name:
+        raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")
+    source = data_cfg.get("source") or data_cfg.get("pair")
+    if not source:
+        raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
+    costs, account, sizing = runconfig.resolve(merged)
+    with console.status("backtesting ..."):
+        result = backtest(
+            source, name, params=merged.get("strategy", {}).get("params"), costs=costs,
+            account=account, sizing=sizing, start=data_cfg.get("start"),
+            end=data_cfg.get("end"), timeframe=data_cfg.get("timeframe"),
+            pair=data_cfg.get("pair") if data_cfg.get("source") else None,
+            conversion=data_cfg.get("conversion"),
+        )
+        folder = save_run(result)
+    table = Table(title=f"{result.config['strategy']['name']} on {result.config['data']['pair']} "
+                  f"{result.config['data']['timeframe']}", show_header=False)
+    for label, value in result.summary_rows():
+        table.add_row(label, value)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"  - {note}")
+    console.print(f"[green]wrote[/] {folder}")
+
+
 @app.command("run")
 def run() -> None:
     """The main job. Until the engine lands: load and describe the bundled sample."""

@@ -1,0 +1,179 @@
+"""`BacktestResult`: the trades table, the equity curve, their statistics, and how to save them.
+
+Statistics are computed by `summary_statistics`, a pure function of the trades and the equity
+curve (conventions in `fxjudge.results.metrics`). A value that is undefined (no trades, no losing
+trade, too few days) is NaN, and `BacktestResult.reasons` says why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from fxjudge.results import metrics
+
+PERIODS_PER_YEAR = 252  # trading days; FX days close at 17:00 New York, 5 a week
+
+
+def summary_statistics(
+    trades: pd.DataFrame,
+    equity: pd.DataFrame,
+    *,
+    initial_balance: float,
+    periods_per_year: float = PERIODS_PER_YEAR,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The first set of statistics and, for each NaN among them, the reason."""
+    net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
+    final = float(equity["equity"].iloc[-1]) if len(equity) else initial_balance
+    drawdown_fraction, drawdown_money = metrics.max_drawdown(
+        np.r_[initial_balance, equity["equity"].to_numpy(dtype=float)]
+    )
+    daily = metrics.fx_daily_returns(equity["equity"], start_value=initial_balance)
+    stats = {
+        "net_profit": final - initial_balance,
+        "return_pct": (final / initial_balance - 1) * 100,
+        "trades": float(len(trades)),
+        "win_rate": metrics.win_rate(net),
+        "profit_factor": metrics.profit_factor(net),
+        "expectancy_pips": metrics.expectancy(trades["pips"]) if len(trades) else math.nan,
+        "expectancy_money": metrics.expectancy(net),
+        "max_drawdown_pct": drawdown_fraction * 100,
+        "max_drawdown_money": drawdown_money,
+        "sharpe": metrics.sharpe_ratio(daily, periods_per_year),
+        "periods_per_year": float(periods_per_year),
+    }
+    reasons = {}
+    for name, value in stats.items():
+        if isinstance(value, float) and math.isnan(value):
+            if len(trades) == 0 and name != "sharpe":
+                reasons[name] = "no trades"
+            elif name == "profit_factor":
+                reasons[name] = "no losing trades" if (net > 0).all() else "no trades"
+            elif name == "sharpe":
+                reasons[name] = "fewer than two FX days, or flat equity"
+            else:
+                reasons[name] = "undefined for these trades"
+    return stats, reasons
+
+
+@dataclass
+class BacktestResult:
+    """One backtest: trades, equity marked to market every bar, configuration and notes."""
+
+    trades: pd.DataFrame
+    equity: pd.DataFrame
+    config: dict
+    notes: list[str] = field(default_factory=list)
+    periods_per_year: float = PERIODS_PER_YEAR
+
+    @cached_property
+    def _statistics(self) -> tuple[dict[str, float], dict[str, str]]:
+        balance = float(self.config.get("account", {}).get("balance", 0.0))
+        return summary_statistics(
+            self.trades, self.equity, initial_balance=balance,
+            periods_per_year=self.periods_per_year,
+        )
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Net profit, return %, trades, win rate, profit factor, expectancy, drawdown, Sharpe."""
+        return self._statistics[0]
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Why each NaN statistic is undefined."""
+        return self._statistics[1]
+
+    @property
+    def currency(self) -> str:
+        """The account currency."""
+        return str(self.config.get("account", {}).get("currency", ""))
+
+    def format_money(self, value: float) -> str:
+        """Money in the account currency: yen without decimals, others with two."""
+        if math.isnan(value):
+            return "n/a"
+        decimals = 0 if self.currency == "JPY" else 2
+        return f"{value:,.{decimals}f} {self.currency}"
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """(label, formatted value) rows for tables: the CLI and notebooks show the same."""
+        s = self.stats
+
+        def num(value: float, fmt: str) -> str:
+            return "n/a" if math.isnan(value) else format(value, fmt)
+
+        return [
+            ("Net profit", self.format_money(s["net_profit"])),
+            ("Return", num(s["return_pct"], ".2f") + " %"),
+            ("Trades", f"{int(s['trades']):,}"),
+            ("Win rate", num(s["win_rate"] * 100, ".1f") + " %"),
+            ("Profit factor", num(s["profit_factor"], ".2f")),
+            ("Expectancy", f"{num(s['expectancy_pips'], '.1f')} pips / "
+                           f"{self.format_money(s['expectancy_money'])}"),
+            ("Max drawdown", num(s["max_drawdown_pct"], ".2f") + " %"),
+            ("Sharpe (daily, x252)", num(s["sharpe"], ".2f")),
+        ]
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in self.summary_rows()
+        )
+        title = escape(f"{self.config.get('strategy', {}).get('name', '')} "
+                       f"{self.config.get('data', {}).get('pair', '')}")
+        return (
+            f"<div><b>{title}</b><div style='display:flex;gap:1.5em;align-items:center'>"
+            f"<table>{rows}</table>{_sparkline(self.equity['equity'])}</div></div>"
+        )
+
+    def save(self, folder: str | Path) -> Path:
+        """Write trades.csv, equity.csv, stats.json and config.toml into `folder`."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.trades.to_csv(folder / "trades.csv", index=False)
+        self.equity.to_csv(folder / "equity.csv", index_label="time")
+        payload = {
+            "stats": {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                      for k, v in self.stats.items()},
+            "undefined": self.reasons,
+            "notes": self.notes,
+        }
+        (folder / "stats.json").write_text(json.dumps(payload, indent=2))
+        (folder / "config.toml").write_text(tomli_w.dumps(_toml_safe(self.config)))
+        return folder
+
+
+def _toml_safe(value):
+    """TOML has no null: drop None values (they mean 'not set', the default)."""
+    if isinstance(value, dict):
+        return {k: _toml_safe(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_toml_safe(v) for v in value]
+    return value
+
+
+def _sparkline(equity: pd.Series, width: int = 240, height: int = 60) -> str:
+    """A small inline SVG of the equity curve (at most `width` points)."""
+    values = equity.to_numpy(dtype=float)
+    if len(values) < 2:
+        return ""
+    step = max(1, len(values) // width)
+    values = values[::step]
+    low, high = float(values.min()), float(values.max())
+    span = high - low or 1.0
+    xs = np.linspace(0, width, len(values))
+    ys = height - (values - low) / span * height
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    return (
+        f"<svg width='{width}' height='{height}' role='img' aria-label='equity'>"
+        f"<polyline fill='none' stroke='#2563eb' stroke-width='1.5' points='{points}'/></svg>"
+    )

@@ -1,0 +1,115 @@
+"""A run's configuration: one source of truth for the TOML file and the CLI flags.
+
+A run file has these tables (every key optional; flags override the file; an unknown table or
+key is an error with "did you mean")::
+
+    [data]      source = "data/sample/EURUSD_H1_2017_ASK.csv"   # or pair = "EURUSD" (catalog)
+                pair = "EURUSD"; timeframe = "H1"; start = "2017-03-01"; end = "2017-12-01"
+                format = "dukascopy-csv"; tz = "+02:00"; conversion = 150.0
+    [strategy]  name = "sma_cross"
+    [strategy.params]  fast_bars = 10; slow_bars = 30
+    [costs]     spread_pips = 0.3; slippage_pips = 0; commission_per_lot = 0; swap_long_pips = 0
+                swap_short_pips = 0; triple_swap_weekday = 2
+    [account]   currency = "JPY"; balance = 1000000; leverage = 25; lot_size = 10000
+                stop_out_level = 0.5
+    [sizing]    lots = 1          # or units = 10000, or risk_fraction = 0.01
+
+`resolve` turns the merged dictionary into the objects the engine takes, and `to_toml_dict`
+gives back the complete configuration (defaults filled in) that reruns the run exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.errors import ConfigError
+
+DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "data": DATA_KEYS,
+    "strategy": ("name", "params"),
+    "costs": tuple(f.name for f in dataclasses.fields(Costs)),
+    "account": tuple(f.name for f in dataclasses.fields(Account)),
+    "sizing": tuple(f.name for f in dataclasses.fields(Sizing)),
+}
+DEFAULT_SIZING = {"lots": 1.0}
+
+
+def _unknown(kind: str, name: str, known: tuple[str, ...] | list[str]) -> ConfigError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+    return ConfigError(f"unknown {kind} {name!r}{hint}")
+
+
+def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[str, Any]:
+    """Raise `ConfigError` for an unknown table or key; return `config` unchanged."""
+    for section, values in config.items():
+        if section not in SECTIONS:
+            raise _unknown(f"table in {origin}", section, list(SECTIONS))
+        if not isinstance(values, dict):
+            raise ConfigError(f"`{section}` in {origin} must be a table, was {values!r}")
+        for key in values:
+            if key not in SECTIONS[section]:
+                raise _unknown(f"key in [{section}] of {origin}", key, SECTIONS[section])
+    return config
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a run file."""
+    path = Path(path)
+    try:
+        config = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such run file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    return check(config, origin=str(path))
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides` on top of `base`, table by table (None values in `overrides` are skipped)."""
+    merged = {section: dict(values) for section, values in base.items()}
+    for section, values in overrides.items():
+        target = merged.setdefault(section, {})
+        for key, value in values.items():
+            if value is None:
+                continue
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                target[key] = {**target[key], **value}
+            else:
+                target[key] = value
+    if "sizing" in overrides and any(v is not None for v in overrides["sizing"].values()):
+        merged["sizing"] = {k: v for k, v in overrides["sizing"].items() if v is not None}
+    return merged
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value as TOML would read it (10 -> int, 1.5 -> float, true -> bool), else text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``["fast_bars=10", "on_opposite=exit"]`` -> ``{"fast_bars": 10, "on_opposite": "exit"}``."""
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"`--set` must look like name=value, was {item!r}")
+        params[name.strip()] = parse_value(value.strip())
+    return params
+
+
+def resolve(config: dict[str, Any]) -> tuple[Costs, Account, Sizing]:
+    """The engine objects of a checked configuration (defaults where a table is absent)."""
+    costs = Costs(**config.get("costs", {}))
+    account = Account(**config.get("account", {}))
+    sizing = Sizing(**(config.get("sizing") or DEFAULT_SIZING))
+    return costs, account, sizing
