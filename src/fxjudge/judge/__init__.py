@@ -1,0 +1,1 @@
+"""The AI judgment: leak-free splits, the judge model, its persistence and its evaluation."""
