@@ -1,0 +1,106 @@
+"""The engine: one pair's signals executed with an FX broker model (DESIGN.md §4).
+
+    from fxjudge.engine import Account, Costs, Sizing, simulate
+    result = simulate(bars, signals, levels, pair="EURUSD", rules=rules, costs=Costs(),
+                      account=Account(), sizing=Sizing(lots=1))
+    result.trades, result.equity, result.notes
+
+This package is the only place that imports backtrader, and this docstring is the engine's
+documentation: every rule below is covered by a hand-computed test in tests/engine/.
+
+**How it is built.** backtrader drives the bar loop: the bars go in through `feed.ArrayFeed` (a
+`bt.feed.DataBase` fed from numpy arrays, not `PandasData`), and a `bt.Strategy` is called on
+every bar. The FX account is our own code (`ledger.Ledger`), called on the bars where something
+happens; backtrader's broker, orders and sizers are not used. Its `BackBroker` fills at one price
+per bar with cash in one currency; an FX account needs bid and ask, gaps through levels, the
+same-bar rule, swaps at the New York rollover, margin, stop-out and P&L converted between
+currencies. Doing the accounting ourselves makes each of these rules exact and testable, and
+lets the exit logic (`exits`, pure numpy) be shared with the judge's labels. When a position
+opens, its exit is planned at once with that vectorised logic.
+
+**Prices.** Bars are bid; ask = bid + spread, the spread being the bars' ``spread`` column (price
+units), else ``Costs.spread_pips`` (also used for NaN spreads). Bars with
+``attrs["price_side"] == "ask"`` are ask prices: bid = ask - spread for open, high, low and close.
+A long opens at the ask and closes at the bid; a short opens at the bid and closes at the ask.
+
+**When things happen.** A signal is decided at the close of bar t with the position as it is at
+that close, and executed at the open of bar t+1 (its ``entry_time``). At each bar: first what
+executes at the open (a time, opposite or reverse exit, then an entry), then what the bar's range
+triggers (stop-loss, take-profit, stop-out), then the close's decision. Hence a position stopped
+inside bar t can re-enter on the signal at t's close. A signal on the last bar has no next open
+and is not executed (a note says so).
+
+**One position per pair.** Flat: a signal opens a position. In a position: a same-side signal is
+ignored; an opposite one follows ``rules.on_opposite``: ``"exit"`` closes at the next open
+(reason ``"opposite"``), ``"reverse"`` closes and opens the other side at that same open (reason
+``"reverse"``; the new position is sized anew, its levels come from the opposite signal's bar),
+``"ignore"`` does nothing.
+
+**Exits**, all set from the fill price: stop = fill - side * stop_distance, target = fill + side *
+target_distance, the distances being ``levels`` at the signal bar (NaN: no such level). Checked
+from the entry bar on (the fill was at its open). A long's stop triggers when the bid low reaches
+it (<=), its target when the bid high reaches it (>=); a short's stop when the ask high reaches
+it, its target when the ask low does. A gap through a level fills at the bar's open (close side),
+not at the level. Stop and target both inside one bar: the stop wins, recorded in
+``same_bar_rule`` as ``"stop_first"``; given ``lower_bars`` (same pair, a lower timeframe), the
+first lower bar that triggers decides and the trade records ``"lower_timeframe"``. A time exit
+closes after ``rules.max_bars`` bars held: at the open of bar entry + max_bars, on the close
+side, as a market order (``bars_held == max_bars``); if an opposite signal asks for the same open,
+the reason is ``"time"`` and a reverse still opens. A position still open after the last bar is
+closed at the last bar's close (bid for a long, ask for a short), reason ``"end_of_data"``.
+
+**Slippage** (``Costs.slippage_pips``) moves every market fill against the trader: entries and
+time, opposite, reverse, stop-loss and stop-out exits (a triggered stop is a market order). A
+take-profit is a limit order and an end-of-data close a valuation: neither slips.
+
+**Costs.** Commission: ``commission_per_lot * units / lot_size`` per side in the account
+currency, charged to the balance at entry and at exit. Swap: ``swap_long_pips`` or
+``swap_short_pips`` per lot per night (signed; negative pays) at each 17:00 New York rollover
+the position is held through (``entry_time < rollover <= exit_time``), Wednesday three nights,
+none on Saturday or Sunday, so Friday to Monday is one night (`costs.swap_nights`). Each night's
+amount, ``swap_pips * pip_size * units`` in the quote currency, is converted at the rate of the
+bar where the rollover is passed, accrues in equity while the position is open and is realised
+at the exit.
+
+**Account.** ``balance`` is realised cash; ``equity`` = balance + unrealised P&L at the bar's
+close (bid for a long, ask for a short) + accrued swap. Used margin is fixed at entry: units *
+fill * rate / leverage. An entry whose margin exceeds the balance is rejected (a note counts
+them). Stop-out: when equity / used margin falls to ``stop_out_level`` the position is closed,
+reason ``"stop_out"``, at the price where the level is reached (solved exactly per bar from the
+balance, accrued swap and rate), or at the bar's open if it gapped beyond, with slippage; it
+acts as a second adverse level, so the nearer of stop-loss and stop-out is reached first and
+the same-bar rule applies against the target. The balance can end negative after a gap (no
+negative-balance protection).
+
+**Sizing.** ``Sizing(units=...)``, ``Sizing(lots=...)`` (times ``Account.lot_size``) or
+``Sizing(risk_fraction=...)``: units = floor(risk_fraction * balance / (stop_distance * rate at
+the stop price)); needs a stop-loss in the rules (``ConfigError`` otherwise); an entry without a
+stop distance, or with a size below one unit, is skipped (a note counts them).
+
+**Conversion** of quote-currency amounts to the account currency: see `conversion` (1; 1/price;
+conversion bars, last closed bar at or before the event; a fixed rate; else ECB reference rates,
+with a note). P&L converts at the exit bar's rate (1/exit price when the base currency is the
+account currency), margin and risk size at the entry's, swap at the rollover bar's, equity marks
+at each bar's. A rate that cannot be had fails the run before it starts (``ConfigError``).
+
+**Trades** (one row per closed position): entry_time, exit_time (the open time of the bar in
+which the exit happened; an exit at an open happens exactly then), side (+1/-1), units,
+entry_price, exit_price (fills, spread and slippage included), exit_reason (``stop_loss``,
+``take_profit``, ``time``, ``opposite``, ``reverse``, ``stop_out``, ``end_of_data``),
+same_bar_rule (``stop_first``, ``lower_timeframe`` or ``""``), pips (side * (exit - entry) /
+pip size: net of spread and slippage), pnl_quote (pips in money: side * (exit - entry) * units),
+pnl_account (pnl_quote converted), commission (both sides) and swap (account currency),
+net_account = pnl_account + swap - commission, bars_held (bars the position was open in, the
+exit bar counted when the exit happened inside it), mae_pips / mfe_pips (largest adverse and
+favourable move from the entry fill, on the close side, >= 0; the exit bar counts only up to the
+exit), probability (the judge's probability at the signal bar, NaN without a judge).
+
+**Equity** (one row per bar, after its close): balance, equity, used_margin, position_units
+(signed). Not modelled: bank holidays in the swap calendar, partial fills, several positions or
+pairs at once, margin that moves with the price.
+"""
+
+from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.engine.engine import EngineResult, simulate
+
+__all__ = ["Account", "Costs", "EngineResult", "Sizing", "simulate"]

@@ -1,0 +1,163 @@
+"""Check the engine's inputs once, at the boundary, and turn them into arrays.
+
+Everything a run needs is validated here, before backtrader starts: bars (ask-priced bars become
+bid), the spread, the conversion rates, lower-timeframe bars, signals, levels, probabilities and
+the sizing against the exit rules. Errors follow the project grammar (`fxjudge.errors.must`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
+from fxjudge.domain import FxPair
+from fxjudge.engine.conversion import Conversion, quote_rates
+from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
+from fxjudge.engine.exits import LowerBars
+from fxjudge.engine.ledger import Market, Orders
+from fxjudge.errors import ConfigError, DataError, must
+from fxjudge.signals.exits import ExitRules
+
+LEVEL_COLUMNS = ("stop_distance", "target_distance")
+
+
+def bid_and_spread(
+    bars: pd.DataFrame, pair: FxPair, costs: Costs, *, name: str = "bars"
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Bid open/high/low/close and the spread (price units) per bar, with notes on their source.
+
+    The spread is the bars' ``spread`` column, else ``costs.spread_pips``; bars whose
+    ``attrs["price_side"]`` is ``"ask"`` are ask prices, turned into bid as ``ask - spread``.
+    """
+    check_bars(bars, name=name)
+    symbol = bars.attrs.get("pair")
+    if symbol and FxPair.parse(symbol) != pair:
+        raise must("pair", f"the pair of the {name} ({symbol})", pair.symbol)
+    side = bars.attrs.get("price_side") or "bid"
+    if side not in ("bid", "ask"):
+        raise must(f"{name}.attrs['price_side']", "'bid' or 'ask'", side)
+    fixed = None if costs.spread_pips is None else costs.spread_pips * pair.pip_size
+    notes = []
+    if "spread" in bars.columns:
+        spread = bars["spread"].to_numpy(dtype=np.float64, copy=True)
+        missing = np.isnan(spread)
+        if missing.any():
+            if fixed is None:
+                raise DataError(
+                    f"{name}: {int(missing.sum())} bars have no spread; fill the 'spread' "
+                    "column or set Costs(spread_pips=...)"
+                )
+            spread[missing] = fixed
+            notes.append(f"{int(missing.sum())} {name} without a spread use spread_pips")
+        if (spread < 0).any():
+            raise DataError(f"{name}: the 'spread' column has negative values (ask below bid)")
+        notes.append(f"spread from the {name}' spread column")
+    elif fixed is None:
+        raise must("spread_pips", f"set when the {name} have no 'spread' column", None)
+    else:
+        spread = np.full(len(bars), fixed)
+        notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")
+    prices = {c: bars[c].to_numpy(dtype=np.float64, copy=True) for c in ("open", "high", "low")}
+    prices["close"] = bars["close"].to_numpy(dtype=np.float64, copy=True)
+    if side == "ask":
+        for column in prices.values():
+            column -= spread
+        notes.append(f"{name} are ask prices: bid = ask - spread")
+    prices["spread"] = spread
+    return prices, notes
+
+
+def market(
+    bars: pd.DataFrame,
+    pair: FxPair,
+    costs: Costs,
+    account: Account,
+    conversion: Conversion,
+    lower_bars: pd.DataFrame | None,
+) -> tuple[Market, list[str]]:
+    """The bars as a `Market`, with notes on the spread, price side and conversion."""
+    prices, notes = bid_and_spread(bars, pair, costs)
+    rates = quote_rates(pair, account.currency, bars.index, conversion)
+    lower = None
+    if lower_bars is not None:
+        lower_prices, lower_notes = bid_and_spread(lower_bars, pair, costs, name="lower bars")
+        notes += [n for n in lower_notes if n not in notes]
+        lower = LowerBars.align(
+            bars.index.as_unit("ns").asi8, _bar_ends(bars.index, bars.attrs.get("timeframe")),
+            lower_bars.index.as_unit("ns").asi8,
+            lower_prices["open"], lower_prices["high"], lower_prices["low"],
+            lower_prices["spread"],
+        )
+        notes.append("stop and target in one bar: resolved with the lower-timeframe bars")
+    nights = rollover_nights(bars.index, costs.triple_swap_weekday)
+    built = Market(
+        bars.index, prices["open"], prices["high"], prices["low"], prices["close"],
+        prices["spread"], nights, rates, pair.pip_size, lower,
+    )
+    return built, notes + list(rates.notes)
+
+
+def _bar_ends(index: pd.DatetimeIndex, name: str | None) -> np.ndarray:
+    """Close time of each bar: open + its timeframe, else the next bar's open."""
+    frame = timeframe(name) if name else infer_timeframe(index)
+    starts = index.as_unit("ns").asi8
+    if frame is not None:
+        return starts + frame.delta.value
+    if len(starts) < 2:
+        raise ConfigError("lower bars need main bars with a known timeframe to align to")
+    return np.append(starts[1:], starts[-1] + (starts[-1] - starts[-2]))
+
+
+def orders(
+    index: pd.DatetimeIndex,
+    signals: pd.Series,
+    levels: pd.DataFrame | None,
+    probability: pd.Series | None,
+) -> Orders:
+    """Signals, stop/target distances and probabilities as arrays on the bars' index."""
+    signal = _aligned(index, signals, "signals")
+    if not np.isin(signal, (-1.0, 0.0, 1.0)).all():
+        bad = float(signal[~np.isin(signal, (-1.0, 0.0, 1.0))][0])
+        raise must("signals", "-1, 0 or +1 on every bar", bad)
+    distances = {}
+    for column in LEVEL_COLUMNS:
+        if levels is None:
+            distances[column] = np.full(len(index), np.nan)
+            continue
+        if column not in levels.columns:
+            raise must("levels", f"a DataFrame with columns {list(LEVEL_COLUMNS)}", list(levels))
+        values = _aligned(index, levels[column], "levels")
+        if (values <= 0).any():
+            raise must(column, "> 0 or NaN (price units)", float(values[values <= 0][0]))
+        distances[column] = values
+    chances = np.full(len(index), np.nan)
+    if probability is not None:
+        chances = _aligned(index, probability, "probability")
+    return Orders(
+        signal.astype(np.int8), distances["stop_distance"], distances["target_distance"], chances
+    )
+
+
+def _aligned(index: pd.DatetimeIndex, values: pd.Series, name: str) -> np.ndarray:
+    if not isinstance(values, pd.Series | pd.DataFrame) or not values.index.equals(index):
+        raise must(name, "a Series on the bars' index", type(values).__name__)
+    array = values.to_numpy(dtype=np.float64)
+    if name == "signals" and np.isnan(array).any():
+        raise must(name, "-1, 0 or +1 on every bar, never NaN", float("nan"))
+    return array
+
+
+def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None) -> None:
+    """Levels must come with rules that set a stop or target; risk sizing needs a stop-loss."""
+    has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
+    sets_levels = rules.has_stop or has_target
+    if levels is None and sets_levels:
+        raise must(
+            "levels", "given when the rules set a stop-loss or take-profit (see exit_levels)", None
+        )
+    if sizing.risk_fraction is not None and not rules.has_stop:
+        raise must(
+            "risk_fraction", "used with a stop-loss (set stop_loss_pips or stop_loss_atr)",
+            sizing.risk_fraction,
+        )
