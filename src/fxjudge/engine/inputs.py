@@ -14,7 +14,7 @@ from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.engine.exits import LowerBars
+from fxjudge.signals.barriers import LowerBars
 from fxjudge.engine.ledger import Market, Orders
 from fxjudge.errors import ConfigError, DataError, must
 from fxjudge.signals.exits import ExitRules

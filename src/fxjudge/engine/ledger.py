@@ -3,7 +3,7 @@
 Pure Python and numpy, no backtrader: the engine's backtrader strategy calls `Ledger.on_bar` on
 the bars where something happens (`Ledger.first_event` / the value `on_bar` returns). When a
 position opens, its whole exit is planned at once with the vectorised exit logic of
-`fxjudge.engine.exits` (stop, target, stop-out, time, opposite signal, end of data), so the
+`fxjudge.signals.barriers` (stop, target, stop-out, time, opposite signal, end of data), so the
 engine and the judge's labels share one implementation of the exit rules.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from fxjudge.engine.conversion import QuoteRates
 from fxjudge.engine.costs import Account, Costs, Sizing, commission_account, slipped, swap_quote
-from fxjudge.engine.exits import (
+from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
     LowerBars,

@@ -1,4 +1,4 @@
-"""Exit logic as pure numpy functions: no backtrader, no account, reusable by the judge.
+"""Exit logic (barriers) as pure numpy functions, shared by the engine and the judge's labels.
 
 Inputs are a position (side +1/-1, its stop and target levels, the bar it entered) and bars as
 numpy arrays of **bid** open/high/low plus the per-bar spread (ask = bid + spread). A position

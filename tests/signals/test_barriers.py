@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fxjudge.engine.exits import (
+from fxjudge.signals.barriers import (
     NO_EXIT,
     STOP_LOSS,
     STOP_OUT,
