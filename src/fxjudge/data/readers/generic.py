@@ -65,9 +65,15 @@ _PAIR_IN_NAME = re.compile(r"^([A-Za-z]{3})[_\-./ ]?([A-Za-z]{3})")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 
 
+_HISTDATA_PREFIX = re.compile(r"^DAT_[A-Z]+_", re.IGNORECASE)
+
+
 def pair_from_name(name: str) -> str | None:
-    """The pair a file name starts with (``USDJPY60.csv``, ``EUR_USD-2019.csv``), else None."""
-    match = _PAIR_IN_NAME.match(Path(name).name)
+    """The pair a file name starts with (``USDJPY60.csv``, ``EUR_USD-2019.csv``), else None.
+
+    HistData's prefixes (``DAT_MT_``, ``DAT_ASCII_``, ``DAT_NT_``) are skipped first.
+    """
+    match = _PAIR_IN_NAME.match(_HISTDATA_PREFIX.sub("", Path(name).name))
     if not match:
         return None
     try:

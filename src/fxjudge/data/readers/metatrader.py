@@ -35,6 +35,7 @@ import pandas as pd
 
 from fxjudge.data.bars import TIMEFRAMES, Timeframe, infer_timeframe, timeframe_from_minutes
 from fxjudge.data.clock import NY_CLOSE, check_clock, to_utc
+from fxjudge.data.clock_inference import histdata_to_utc
 from fxjudge.data.readers.base import Loaded, Reader, ReadOptions, Source, parse_table, parse_times
 from fxjudge.data.readers.generic import resolve_pair
 from fxjudge.data.validate import check_prices
@@ -137,19 +138,29 @@ class Mt4Reader(Reader):
     def read(self, source: Source, options: ReadOptions) -> Loaded:
         """Parse every row; broker time to UTC."""
         notes: list[str] = []
-        clock = broker_clock(options, notes)
+        histdata = source.name.upper().startswith("DAT_MT_") and not options.tz
+        clock = None if histdata else broker_clock(options, notes)
         frame, lines = parse_table(
             source.text, path=source.path, sep=",", names=MT4_NAMES, numeric=[*PRICES, "volume"]
         )
-        index = _broker_times(
-            frame["date"] + " " + frame["time"], path=source.path, lines=lines, clock=clock
-        )
+        stamps = frame["date"] + " " + frame["time"]
+        unresolved: list[str] = []
+        if histdata:
+            # HistData's "MetaTrader" download has MT4's layout but HistData's New York clock.
+            naive = parse_times(stamps, fmt=TIME_FORMATS[1], path=source.path, lines=lines)
+            inferred = histdata_to_utc(naive, bar_length=pd.Timedelta(minutes=1))
+            index, unresolved = inferred.utc.rename("time"), inferred.unresolved_weeks
+            notes.append("HistData MetaTrader-format file: its clock is inferred week by week "
+                         "as for HistData ASCII, not taken as broker time")
+            notes += inferred.notes
+        else:
+            index = _broker_times(stamps, path=source.path, lines=lines, clock=clock)
         bars = pd.DataFrame({c: frame[c].to_numpy() for c in [*PRICES, "volume"]}, index=index)
         check_prices(bars, path=source.path, rows=lines)
         notes.append("volume is MT4 tick volume (price changes per bar), not traded size")
         return Loaded(
             bars, "bars", format=self.name, timeframe=bar_timeframe(source, index, notes),
-            pair=resolve_pair(source, options, notes), notes=notes,
+            pair=resolve_pair(source, options, notes), notes=notes, unresolved_weeks=unresolved,
         )
 
 
