@@ -67,7 +67,9 @@ def test_unknown_config_key_suggests(tmp_path):
 def test_unknown_table_suggests():
     with pytest.raises(ConfigError) as error:
         runconfig.check({"acount": {}})
-    assert str(error.value) == "unknown table in the configuration 'acount'; did you mean 'account'?"
+    assert str(error.value) == (
+        "unknown table in the configuration 'acount'; did you mean 'account'?"
+    )
 
 
 def test_set_values_parse_as_toml():

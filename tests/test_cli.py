@@ -63,7 +63,8 @@ def test_failed_import_leaves_the_catalog_as_it_was(tmp_path, capsys):
     before = stored.read_bytes()
     truncated = tmp_path / "EURUSD_Candlestick_1_Hour_BID_01.01.2018-02.01.2018.csv"
     truncated.write_text("Gmt time,Open,High,Low,Close,Volume\n"
-                         "02.01.2018 00:00:00.000,1.2,1.21,1.19,1.2,10\n02.01.2018 01:00:00.000,1.2")
+                         "02.01.2018 00:00:00.000,1.2,1.21,1.19,1.2,10\n"
+                         "02.01.2018 01:00:00.000,1.2")
     assert main([*project, "data", "import", str(truncated)]) == 2
     assert "line 3" in capsys.readouterr().err
     assert stored.read_bytes() == before

@@ -30,7 +30,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Import, list, inspect and resample FX price data.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Import, list, inspect and resample FX price data.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 console = Console(highlight=False, soft_wrap=True)

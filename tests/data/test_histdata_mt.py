@@ -25,5 +25,6 @@ def test_histdata_mt_file_gets_the_histdata_clock_not_broker_time(tmp_path):
     assert bars.attrs["pair"] == "EURUSD"
     assert bars.index[0].isoformat() == "2018-01-01T22:00:00+00:00"
     assert bars.index.equals(ascii_bars.index[: len(bars)])
-    np.testing.assert_array_equal(bars["close"].to_numpy(), ascii_bars["close"].to_numpy()[:len(bars)])
+    expected = ascii_bars["close"].to_numpy()[: len(bars)]
+    np.testing.assert_array_equal(bars["close"].to_numpy(), expected)
     assert any("HistData MetaTrader-format" in note for note in bars.attrs["report"]["notes"])

@@ -7,9 +7,9 @@ import pytest
 
 from fxjudge import ConfigError, DataError, Policy, load_bars, load_ticks, resample
 from fxjudge.data import catalog
+from fxjudge.data.bars import TIMEFRAMES, make_bars
 from fxjudge.data.quality import DataReport, apply_policy
 from fxjudge.data.resample import bucket_starts
-from fxjudge.data.bars import TIMEFRAMES, make_bars
 from tests.conftest import REPO, shared_file
 
 SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
@@ -26,7 +26,8 @@ def frame(times, closes, volume=1.0):
     )
 
 
-def run_policy(data, policy=Policy(), timeframe="M1"):
+def run_policy(data, policy=None, timeframe="M1"):
+    policy = policy or Policy()
     report = DataReport(source="t", format="t", kind="bars", pair="EURUSD", timeframe=timeframe,
                         price_side="bid", rows_read=len(data))
     out = apply_policy(data, kind="bars", timeframe_name=timeframe, pip_size=0.0001,
@@ -99,7 +100,9 @@ def test_gap_fill_inserts_flat_bars_at_the_previous_close():
 
 def test_gap_error_policy():
     with pytest.raises(DataError) as error:
-        run_policy(frame(["2018-03-05 10:00", "2018-03-05 10:03"], [1.1, 1.2]), Policy(gaps="error"))
+        run_policy(
+            frame(["2018-03-05 10:00", "2018-03-05 10:03"], [1.1, 1.2]), Policy(gaps="error")
+        )
     assert str(error.value) == (
         "t.csv: 1 gaps (2 missing M1 bars outside weekends), the largest 2 bars from "
         "2018-03-05T10:01:00+00:00; choose --gaps keep (leave them) or fill (flat bars at the "

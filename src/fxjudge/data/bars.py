@@ -87,7 +87,9 @@ def check_bars(bars: pd.DataFrame, *, name: str = "bars") -> None:
     """Raise `DataError` unless `bars` meets the Bars contract above."""
     index = bars.index
     if not isinstance(index, pd.DatetimeIndex) or index.tz is None or str(index.tz) != "UTC":
-        raise DataError(f"{name} must have a tz-aware UTC DatetimeIndex, got {type(index).__name__}")
+        raise DataError(
+            f"{name} must have a tz-aware UTC DatetimeIndex, got {type(index).__name__}"
+        )
     if index.unit != "ns":
         raise DataError(f"{name}: the index must have nanosecond resolution, was {index.unit!r}")
     if index.name != "time":

@@ -39,7 +39,10 @@ def write(data: pd.DataFrame, path: Path, history: list[dict]) -> None:
     """Write `data` (bars or ticks) with its import `history`, atomically."""
     columns = [c for c in (*BAR_COLUMNS, "spread", *TICK_COLUMNS) if c in data.columns]
     table = pa.table(
-        {"time": pa.array(data.index.as_unit("ns").asi8, pa.int64()), **{c: data[c].to_numpy() for c in columns}}
+        {
+            "time": pa.array(data.index.as_unit("ns").asi8, pa.int64()),
+            **{c: data[c].to_numpy() for c in columns},
+        }
     )
     meta = {"attrs": {k: v for k, v in data.attrs.items() if k != "report"}, "history": history}
     table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})

@@ -86,7 +86,8 @@ def resample(data: pd.DataFrame, to: str | Timeframe) -> pd.DataFrame:
         }
         if "spread" in data:
             out["spread"] = np.add.reduceat(data["spread"].to_numpy(), starts) / counts
-    frame = pd.DataFrame(out, index=pd.DatetimeIndex(keys[starts].view("M8[ns]")).tz_localize("UTC"))
+    index = pd.DatetimeIndex(keys[starts].view("M8[ns]")).tz_localize("UTC")
+    frame = pd.DataFrame(out, index=index)
     bars = make_bars(
         frame,
         pair=data.attrs.get("pair"),

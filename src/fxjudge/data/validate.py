@@ -38,7 +38,11 @@ def check_prices(
     if bad_value.any():
         row, col = np.argwhere(bad_value)[0]
         value = values[row, col]
-        what = "is missing or not a number" if not np.isfinite(value) else f"is {_fmt(value)}, not positive"
+        what = (
+            "is missing or not a number"
+            if not np.isfinite(value)
+            else f"is {_fmt(value)}, not positive"
+        )
         raise DataError(
             f"{price_columns[col]} {what}", path=path, where=f"{unit} {rows[row]}", fix=_FIX
         )
