@@ -4,10 +4,11 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from tests.conftest import SHARED_DATA
 
 from fxjudge.results import metrics
-from tests.conftest import SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +88,144 @@ def test_undefined_is_nan():
 def test_max_drawdown_by_hand():
     fraction, money = metrics.max_drawdown([100.0, 120.0, 90.0, 130.0, 117.0])
     assert (fraction, money) == pytest.approx((0.25, 30.0))
+
+
+# --- issue 5: the report's statistics, each against numbers computed by hand ---
+
+def daily_series(values, start="2017-01-02 12:00"):
+    index = pd.date_range(start, periods=len(values), freq="D", tz="UTC")
+    return pd.Series(values, index=index, dtype=float)
+
+
+def test_cagr_and_calmar_by_hand():
+    assert metrics.cagr(100.0, 121.0, 2.0) == pytest.approx(0.10)
+    assert math.isnan(metrics.cagr(100.0, 0.0, 1.0))  # wiped out: not defined
+    assert math.isnan(metrics.cagr(100.0, 110.0, 0.0))
+    assert metrics.calmar_ratio(0.10, 0.25) == pytest.approx(0.4)
+    assert math.isnan(metrics.calmar_ratio(0.10, 0.0))
+    index = pd.DatetimeIndex(["2017-01-01", "2019-01-01"], tz="UTC")
+    assert metrics.span_years(index) == pytest.approx(730 / 365.25)
+
+
+def test_drawdown_duration_in_days_by_hand():
+    # peak 120 on day 1, back above it on day 4: three days under water
+    assert metrics.max_drawdown_duration(daily_series([100, 120, 90, 110, 125, 100])) == 3.0
+    # never recovered: lasts until the last point (day 2)
+    assert metrics.max_drawdown_duration(daily_series([100, 90, 95])) == 2.0
+    # back exactly at the peak ends it (day 0 to day 2)
+    assert metrics.max_drawdown_duration(daily_series([100, 90, 100, 130])) == 2.0
+    assert metrics.max_drawdown_duration(daily_series([100, 110, 120])) == 0.0
+    assert math.isnan(metrics.max_drawdown_duration(daily_series([])))
+
+
+def test_trade_statistics_by_hand():
+    pnl = [10, -5, 20, -15, 0, -5, -5, 30]
+    assert metrics.average_win(pnl) == 20.0
+    assert metrics.average_loss(pnl) == -7.5
+    assert metrics.payoff_ratio(pnl) == pytest.approx(20 / 7.5)
+    assert metrics.largest_win(pnl) == 30.0
+    assert metrics.largest_loss(pnl) == -15.0
+    assert metrics.max_consecutive(pnl) == 2.0  # the zero breaks the first run of losses
+    assert metrics.max_consecutive(pnl, losses=False) == 1.0
+    # mean 3.75; squared deviations sum to 1587.5
+    assert metrics.sqn(pnl) == pytest.approx(math.sqrt(8) * 3.75 / math.sqrt(1587.5 / 7))
+    assert metrics.recovery_factor(50.0, 25.0) == 2.0
+    assert math.isnan(metrics.recovery_factor(50.0, 0.0))
+    assert math.isnan(metrics.payoff_ratio([1.0, 2.0]))
+    assert math.isnan(metrics.largest_loss([1.0, 2.0]))
+    assert math.isnan(metrics.max_consecutive([]))
+    assert math.isnan(metrics.sqn([4.0, 4.0]))
+
+
+def test_exposure_and_trades_per_month_by_hand():
+    assert metrics.exposure([0, 10_000, -10_000, 0]) == 0.5
+    assert metrics.trades_per_month(24, 2.0) == 1.0
+    assert math.isnan(metrics.trades_per_month(3, 0.0))
+
+
+def test_fx_trading_dates_close_in_new_york():
+    starts = pd.DatetimeIndex(["2017-01-01 22:00", "2017-06-29 21:00"], tz="UTC")
+    # Sunday 17:00 EST opens Monday 2 Jan; Thursday 17:00 EDT opens Friday 30 June
+    assert list(metrics.fx_trading_dates(starts).strftime("%Y-%m-%d")) == [
+        "2017-01-02", "2017-06-30"]
+
+
+def test_monthly_returns_end_on_the_fx_day():
+    equity = pd.Series(
+        [100.0, 110.0, 99.0, 121.0],
+        index=pd.DatetimeIndex(["2017-01-30 12:00", "2017-01-31 12:00",
+                                "2017-01-31 23:00",  # after 17:00 New York: February's
+                                "2017-02-28 12:00"], tz="UTC"),
+    )
+    table = metrics.monthly_returns(equity, start_value=100.0)
+    assert list(table.index) == [2017]
+    assert table.loc[2017, 1] == pytest.approx(0.10)  # 110 / 100 - 1
+    assert table.loc[2017, 2] == pytest.approx(0.10)  # 121 / 110 - 1
+    assert table.loc[2017, "year"] == pytest.approx(0.21)
+    assert table.loc[2017, [3, 12]].isna().all()
+
+
+@pytest.fixture
+def small_result():
+    from fxjudge.results.result import BacktestResult
+
+    times = pd.date_range("2017-01-02 12:00", periods=5, freq="D", tz="UTC")  # Mon..Fri
+    equity = pd.DataFrame({"balance": [1000, 1000, 1000, 1030, 1020],
+                           "equity": [1000, 1010, 1005, 1030, 1020],
+                           "used_margin": 0.0, "position_units": [0, 100, 100, 0, 0]},
+                          index=pd.Index(times, name="time"), dtype=float)
+    trades = pd.DataFrame({"net_account": [30.0, -10.0], "pips": [31.5, -9.0],
+                           "commission": [1.0, 1.0], "swap": [-0.5, 0.0]})
+    config = {"account": {"balance": 1000.0, "currency": "USD"}}
+    return BacktestResult(trades=trades, equity=equity, config=config)
+
+
+def test_full_statistics_by_hand(small_result):
+    values, reasons = metrics.full_statistics(small_result)
+    years = 4 / 365.25
+    assert values["years"] == pytest.approx(years)
+    assert values["cagr_pct"] == pytest.approx((1.02 ** (1 / years) - 1) * 100)
+    assert values["max_drawdown_days"] == 2.0  # 1010 on day 1, 1030 on day 3
+    assert values["exposure_pct"] == 40.0
+    assert values["total_pips"] == 22.5
+    assert values["commission_paid"] == 2.0
+    assert values["swap_net"] == -0.5
+    assert values["payoff_ratio"] == 3.0
+    assert values["max_consecutive_losses"] == 1.0
+    assert values["trades_per_month"] == pytest.approx(2 / (years * 12))
+    # PSR vs 0 on the per-period (daily) Sharpe and daily moments of the 5 FX days
+    r = np.array([0.0, 0.01, 1005 / 1010 - 1, 1030 / 1005 - 1, 1020 / 1030 - 1])
+    sr = r.mean() / r.std(ddof=1)
+    skew, kurt = metrics.moments(r)
+    assert values["sharpe_daily"] == pytest.approx(sr)
+    assert values["psr"] == pytest.approx(metrics.probabilistic_sharpe_ratio(sr, 0, 5, skew, kurt))
+    assert values["min_trl_days"] == pytest.approx(
+        1 + (1 - skew * sr + (kurt - 1) / 4 * sr**2) * (1.6448536269514722 / sr) ** 2)
+    assert math.isnan(values["dsr"]) and "n_trials" in reasons["dsr"]
+
+
+def test_dsr_only_with_several_trials(small_result):
+    values, _ = metrics.full_statistics(small_result, n_trials=10, trials_sr_variance=0.01)
+    r = np.array([0.0, 0.01, 1005 / 1010 - 1, 1030 / 1005 - 1, 1020 / 1030 - 1])
+    sr = r.mean() / r.std(ddof=1)
+    skew, kurt = metrics.moments(r)
+    sr0 = 0.1 * 1.5745983  # sqrt(variance) x E[max of 10 normals]
+    assert values["dsr_sr0"] == pytest.approx(sr0, abs=1e-7)
+    assert values["dsr"] == pytest.approx(
+        metrics.probabilistic_sharpe_ratio(sr, sr0, 5, skew, kurt), abs=1e-6)
+    noise, _ = metrics.full_statistics(small_result, n_trials=10)  # variance 1 / (days - 1)
+    assert noise["dsr_sr0"] == pytest.approx(math.sqrt(1 / 4) * 1.5745983, abs=1e-7)
+
+
+def test_full_statistics_without_trades_says_why():
+    from fxjudge.results.result import BacktestResult
+
+    times = pd.date_range("2017-01-02 12:00", periods=3, freq="D", tz="UTC")
+    equity = pd.DataFrame({"balance": 500.0, "equity": 500.0, "used_margin": 0.0,
+                           "position_units": 0.0}, index=pd.Index(times, name="time"))
+    trades = pd.DataFrame(columns=["net_account", "pips", "commission", "swap"], dtype=float)
+    result = BacktestResult(trades=trades, equity=equity, config={"account": {"balance": 500}})
+    values, reasons = metrics.full_statistics(result)
+    assert values["total_pips"] == 0.0 and values["cagr_pct"] == 0.0
+    assert reasons["avg_win"] == "no trades" and reasons["sqn"] == "no trades"
+    assert reasons["calmar"] == "no drawdown" and reasons["psr"].startswith("too few")

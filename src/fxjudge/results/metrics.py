@@ -32,8 +32,8 @@ def fx_daily_returns(equity: pd.Series, start_value: float | None = None) -> pd.
     Each FX day's return compares its last equity value with the previous day's last value
     (with `start_value`, or the first equity value, before the first day).
     """
-    from fxjudge.data.resample import bucket_starts
     from fxjudge.data.bars import timeframe
+    from fxjudge.data.resample import bucket_starts
 
     if len(equity) == 0:
         return pd.Series(dtype=float)
@@ -164,3 +164,264 @@ def moments(returns) -> tuple[float, float]:
     centred = r - r.mean()
     sd = np.sqrt(np.mean(centred**2))
     return float(np.mean(centred**3) / sd**3), float(np.mean(centred**4) / sd**4)
+
+
+# --- Trade and equity statistics of the report (issue 5). Money is the account currency. ---
+
+SECONDS_PER_YEAR = 365.25 * 86_400
+
+
+def span_years(index: pd.DatetimeIndex) -> float:
+    """Calendar years from the first to the last time of `index` (365.25-day years)."""
+    if len(index) < 2:
+        return math.nan
+    return (index[-1] - index[0]).total_seconds() / SECONDS_PER_YEAR
+
+
+def cagr(initial: float, final: float, years: float) -> float:
+    """Compound annual growth rate ``(final / initial) ** (1 / years) - 1``, a fraction.
+
+    `years` is the calendar span of the equity curve. NaN when it is not positive, or when the
+    equity ended at or below zero (a growth rate of a wiped-out account is not defined).
+    """
+    if not years > 0 or not initial > 0 or not final > 0:
+        return math.nan
+    return (final / initial) ** (1.0 / years) - 1.0
+
+
+def calmar_ratio(cagr_fraction: float, max_drawdown_fraction: float) -> float:
+    """CAGR / max drawdown (both fractions) over the whole run (not the classic 36 months).
+
+    NaN when there was no drawdown.
+    """
+    if not max_drawdown_fraction > 0:
+        return math.nan
+    return cagr_fraction / max_drawdown_fraction
+
+
+def max_drawdown_duration(equity: pd.Series) -> float:
+    """Longest time under water, in days: from a peak to the first time equity is back at it.
+
+    A drawdown not recovered by the end lasts until the last time of `equity`. 0 without any
+    drawdown; NaN for an empty series. Time is the index's (UTC), so weekends count.
+    """
+    if len(equity) == 0:
+        return math.nan
+    values = np.asarray(equity, dtype=float)
+    times = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
+    peaks = np.maximum.accumulate(values)
+    at_peak = values >= peaks
+    # the time of the latest peak at or before each point; under water, the gap since it
+    peak_times = np.maximum.accumulate(np.where(at_peak, times, np.iinfo(np.int64).min))
+    # a point back at the peak right after one under water ends that drawdown
+    previous_peak_time = np.r_[times[0], peak_times[:-1]]
+    recovers = at_peak & np.r_[False, ~at_peak[:-1]]
+    ends = np.where(recovers, times - previous_peak_time, 0)
+    under = np.where(~at_peak, times - peak_times, 0)
+    longest = max(int(ends.max()), int(under.max()))
+    return longest / 86_400e9
+
+
+def recovery_factor(net_profit: float, max_drawdown_money: float) -> float:
+    """Net profit / max drawdown in money; NaN when there was no drawdown."""
+    return net_profit / max_drawdown_money if max_drawdown_money > 0 else math.nan
+
+
+def average_win(pnl) -> float:
+    """Mean result of the winning trades (> 0); NaN without one."""
+    values = _clean(pnl)
+    wins = values[values > 0]
+    return float(wins.mean()) if len(wins) else math.nan
+
+
+def average_loss(pnl) -> float:
+    """Mean result of the losing trades (< 0), a negative number; NaN without one."""
+    values = _clean(pnl)
+    losses = values[values < 0]
+    return float(losses.mean()) if len(losses) else math.nan
+
+
+def payoff_ratio(pnl) -> float:
+    """Average win / |average loss|; NaN without a win or without a loss."""
+    win, loss = average_win(pnl), average_loss(pnl)
+    return win / -loss if not (math.isnan(win) or math.isnan(loss)) else math.nan
+
+
+def largest_win(pnl) -> float:
+    """Best trade's result when positive; NaN without a winning trade."""
+    values = _clean(pnl)
+    return float(values.max()) if (values > 0).any() else math.nan
+
+
+def largest_loss(pnl) -> float:
+    """Worst trade's result when negative (a negative number); NaN without a losing trade."""
+    values = _clean(pnl)
+    return float(values.min()) if (values < 0).any() else math.nan
+
+
+def max_consecutive(pnl, losses: bool = True) -> float:
+    """Longest run of losing (< 0) trades, or of winning (> 0) ones; a zero breaks a run.
+
+    0 when there is none; NaN without trades.
+    """
+    values = _clean(pnl)
+    if len(values) == 0:
+        return math.nan
+    hit = values < 0 if losses else values > 0
+    longest = run = 0
+    for flag in hit:
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    return float(longest)
+
+
+def sqn(pnl) -> float:
+    """System Quality Number: sqrt(n) × mean / sample std (ddof=1) of the trades' results.
+
+    On money per trade (as backtesting.py), not on R multiples, and with no cap on n (Van Tharp
+    caps it at 100 in later versions). NaN with fewer than two trades or equal results.
+    """
+    values = _clean(pnl)
+    if len(values) < 2 or np.std(values, ddof=1) == 0:
+        return math.nan
+    return float(math.sqrt(len(values)) * values.mean() / np.std(values, ddof=1))
+
+
+def exposure(position_units) -> float:
+    """Fraction of bars closed with a position open (from the equity curve's position_units)."""
+    values = _clean(position_units)
+    return float(np.mean(values != 0)) if len(values) else math.nan
+
+
+def trades_per_month(n_trades: int, years: float) -> float:
+    """Trades per calendar month: n / (years × 12); NaN for a span that is not positive."""
+    return n_trades / (years * 12) if years > 0 else math.nan
+
+
+def fx_trading_dates(day_starts: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The trading date of each FX day given by its start (17:00 New York the evening before).
+
+    The FX day that opens Sunday 17:00 New York is Monday's: its date is the New York date on
+    which it closes, so a month ends with the FX day that closes on its last day.
+    """
+    local = pd.DatetimeIndex(day_starts).tz_convert("America/New_York").tz_localize(None)
+    return (local + pd.Timedelta(hours=7)).normalize()
+
+
+def monthly_returns(equity: pd.Series, start_value: float | None = None) -> pd.DataFrame:
+    """Monthly returns (fractions) of account-currency equity: rows are years, columns 1..12.
+
+    A month's return compares the equity at the close of its last FX day with that at the
+    close of the previous month's (or `start_value`, else the first equity value); months are
+    those of the FX days' trading dates (`fx_trading_dates`). Column ``year`` compounds the
+    months of the row. Months without data are NaN.
+    """
+    columns = [*range(1, 13), "year"]
+    daily = fx_daily_returns(equity, start_value=start_value)
+    if len(daily) == 0:
+        return pd.DataFrame(columns=columns, dtype=float)
+    dates = fx_trading_dates(daily.index)
+    growth = (1.0 + daily).groupby([dates.year, dates.month]).prod()
+    table = (growth - 1.0).unstack().reindex(columns=range(1, 13))
+    table["year"] = (1.0 + daily).groupby(dates.year).prod().to_numpy() - 1.0
+    table.index.name, table.columns.name = "year", "month"
+    return table[columns]
+
+
+def full_statistics(
+    result, n_trials: int = 1, trials_sr_variance: float | None = None, alpha: float = 0.05
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Every statistic of a `BacktestResult` and, for each NaN among them, the reason.
+
+    Adds to ``result.stats``: CAGR, Sortino, Calmar, drawdown duration, recovery factor, the
+    trade statistics above, exposure, totals of pips, commission and swap, and robustness:
+
+    - ``psr``: probability that the true Sharpe is above 0, from the per-period (daily, FX day)
+      Sharpe ``sharpe_daily``, the number of days and the daily returns' skewness and raw
+      kurtosis (`moments`);
+    - ``min_trl_days`` / ``min_trl_years``: days of track record for PSR(0) >= 1 − `alpha`;
+    - ``dsr`` and ``dsr_sr0`` when `n_trials` > 1 configurations were tried: PSR against the
+      best per-period Sharpe expected by luck. `trials_sr_variance` is the variance of the
+      trials' per-period Sharpes; when it is not known, the sampling variance of a Sharpe
+      estimate whose true value is 0, 1 / (days − 1), is used (every trial pure noise).
+
+    Commission is what was paid (>= 0); ``swap_net`` is signed (negative: swap was paid).
+    """
+    stats, reasons = dict(result.stats), dict(result.reasons)
+    trades, equity = result.trades, result.equity
+    balance = float(result.config.get("account", {}).get("balance", 0.0))
+    curve = equity["equity"] if len(equity) else pd.Series(dtype=float)
+    net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
+    years = span_years(pd.DatetimeIndex(equity.index)) if len(equity) else math.nan
+    final = float(curve.iloc[-1]) if len(curve) else balance
+    daily = fx_daily_returns(curve, start_value=balance)
+    growth = cagr(balance, final, years)
+    stats |= {
+        "cagr_pct": growth * 100,
+        "sortino": sortino_ratio(daily, result.periods_per_year),
+        "calmar": calmar_ratio(growth, stats["max_drawdown_pct"] / 100),
+        "max_drawdown_days": max_drawdown_duration(curve),
+        "recovery_factor": recovery_factor(stats["net_profit"], stats["max_drawdown_money"]),
+        "avg_win": average_win(net),
+        "avg_loss": average_loss(net),
+        "payoff_ratio": payoff_ratio(net),
+        "largest_win": largest_win(net),
+        "largest_loss": largest_loss(net),
+        "max_consecutive_wins": max_consecutive(net, losses=False),
+        "max_consecutive_losses": max_consecutive(net),
+        "sqn": sqn(net),
+        "exposure_pct": exposure(equity["position_units"]) * 100 if len(equity) else math.nan,
+        "trades_per_month": trades_per_month(len(trades), years),
+        "total_pips": float(trades["pips"].sum()) if len(trades) else 0.0,
+        "commission_paid": float(trades["commission"].sum()) if len(trades) else 0.0,
+        "swap_net": float(trades["swap"].sum()) if len(trades) else 0.0,
+        "years": years,
+    }
+    stats |= _robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
+    for name, value in stats.items():
+        if isinstance(value, float) and math.isnan(value) and name not in reasons:
+            reasons[name] = _reason(name, len(trades), net, stats)
+    return stats, reasons
+
+
+def _robustness(daily, n_trials, trials_sr_variance, alpha, periods_per_year) -> dict:
+    r = _clean(daily)
+    days = len(r)
+    sr = float(np.mean(r) / np.std(r, ddof=1)) if days > 1 and np.std(r, ddof=1) > 0 else math.nan
+    skew, kurt = moments(r)
+    psr = probabilistic_sharpe_ratio(sr, 0.0, days, skew, kurt) if not math.isnan(sr) else math.nan
+    trl = min_track_record_length(sr, 0.0, skew, kurt, alpha) if not math.isnan(sr) else math.nan
+    out = {"sharpe_daily": sr, "days": float(days), "skew": skew, "kurtosis": kurt, "psr": psr,
+           "min_trl_days": trl, "min_trl_years": trl / periods_per_year,
+           "n_trials": float(n_trials), "dsr": math.nan, "dsr_sr0": math.nan}
+    if n_trials > 1 and not math.isnan(sr) and days > 1:
+        variance = trials_sr_variance if trials_sr_variance is not None else 1.0 / (days - 1)
+        out["dsr"], out["dsr_sr0"] = deflated_sharpe_ratio(sr, variance, n_trials, days, skew,
+                                                           kurt)
+    return out
+
+
+def _reason(name: str, n_trades: int, net: np.ndarray, stats: dict) -> str:
+    """Why statistic `name` is NaN, in words for the report."""
+    if name in ("dsr", "dsr_sr0") and stats["n_trials"] <= 1:
+        return "one configuration tried: DSR needs the number of trials (n_trials > 1)"
+    if name in ("sharpe_daily", "psr", "sortino", "skew", "kurtosis", "dsr", "dsr_sr0"):
+        return "too few FX days, or flat equity"
+    if name in ("min_trl_days", "min_trl_years"):
+        return "the daily Sharpe is not above 0: no track record length makes it significant"
+    if name in ("cagr_pct", "calmar", "years", "trades_per_month"):
+        if not stats["years"] > 0:
+            return "the run spans no time"
+        if name == "cagr_pct" or not stats["max_drawdown_pct"] > 0:
+            return "equity ended at or below zero" if name == "cagr_pct" else "no drawdown"
+    if name == "recovery_factor":
+        return "no drawdown"
+    if n_trades == 0:
+        return "no trades"
+    if name in ("avg_win", "largest_win", "payoff_ratio") and not (net > 0).any():
+        return "no winning trades"
+    if name in ("avg_loss", "largest_loss", "payoff_ratio") and not (net < 0).any():
+        return "no losing trades"
+    if name == "sqn":
+        return "fewer than two trades, or all results equal"
+    return "undefined for these trades"

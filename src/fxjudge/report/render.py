@@ -1,0 +1,330 @@
+"""`render_report`: one self-contained HTML file for a `BacktestResult` or a `JudgedResult`.
+
+The file works offline: plotly's JavaScript comes from the installed plotly package and is
+embedded once; figures and the trade table travel as JSON inside ``<script type=
+"application/json">`` blocks (``<``, ``>`` and ``&`` escaped, so no text can close the script).
+Templates are jinja2 with autoescape on: strategy names, parameters and notes are escaped
+wherever they appear. Beside the report, ``<name>-trades.csv`` holds the full trade table.
+
+Sections: header, headline verdict (judged runs), KPI cards, charts, trades, the judge,
+robustness, all statistics, configuration and the reproducing command with package versions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import plotly.io as pio
+import plotly.offline
+import tomli_w
+from markupsafe import Markup
+
+from fxjudge.domain import FxPair
+from fxjudge.report import charts, fmt, judge_charts, tables
+from fxjudge.report.command import backtest_command
+from fxjudge.report.i18n import labels
+from fxjudge.report.saved import load_price_bars
+from fxjudge.report.verdict import judge_verdict
+from fxjudge.results.judged import JudgedResult
+from fxjudge.results.metrics import full_statistics, monthly_returns
+from fxjudge.results.result import BacktestResult
+
+KPIS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
+        "profit_factor", "win_rate", "trades", "expectancy_pips", "payoff_ratio", "psr")
+ALL_STATS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "calmar",
+             "max_drawdown_pct", "max_drawdown_money", "max_drawdown_days", "recovery_factor",
+             "profit_factor", "win_rate", "payoff_ratio", "expectancy_pips", "expectancy_money",
+             "avg_win", "avg_loss", "largest_win", "largest_loss", "max_consecutive_wins",
+             "max_consecutive_losses", "sqn", "trades", "trades_per_month", "exposure_pct",
+             "total_pips", "commission_paid", "swap_net", "years", "periods_per_year")
+ROBUSTNESS = ("psr", "dsr", "dsr_sr0", "min_trl_days", "min_trl_years", "sharpe_daily", "days",
+              "skew", "kurtosis", "n_trials")
+REPORT_PACKAGES = ("jinja2", "plotly")
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> Markup:
+    """plotly.js from the installed plotly package (read once per process)."""
+    return Markup(plotly.offline.get_plotlyjs())
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The templates of `fxjudge/report/templates`, autoescaped, strict about missing names."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("fxjudge.report", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["jsonblock"] = json_block
+    return env
+
+
+def json_block(text: str) -> Markup:
+    """JSON text made safe inside a ``<script>`` element (``<``, ``>``, ``&`` as \\u escapes)."""
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@dataclass
+class Chart:
+    """One figure on the page: its element id, the figure JSON, an optional caption."""
+
+    id: str
+    json: str
+    caption: str = ""
+    wide: bool = True
+    height: int = 360
+
+
+def chart(id: str, figure, caption: str = "", wide: bool = True) -> Chart:
+    """A `Chart` of a plotly figure (None: a placeholder with the caption saying why).
+
+    The element gets the figure's height in CSS: plotly's responsive resize sizes a chart to
+    its element, which must therefore not collapse.
+    """
+    if figure is None:
+        return Chart(id, "", caption, wide)
+    return Chart(id, figure_json(figure), caption, wide, int(figure.layout.height or 360))
+
+
+def figure_json(figure) -> str:
+    """Compact figure JSON (numpy arrays as base64 typed arrays)."""
+    return pio.to_json(figure, validate=False, remove_uids=True)
+
+
+def render_report(
+    result: BacktestResult | JudgedResult,
+    path: str | Path,
+    *,
+    lang: str = "en",
+    command: str | None = None,
+    bars: pd.DataFrame | None = None,
+    n_trials: int | None = None,
+) -> Path:
+    """Write the HTML report of `result` to `path` (and the trade CSV beside it); return `path`.
+
+    `bars` are the prices for the price chart; without them the run's data source is read
+    again (and the chart left out, with the reason, when it cannot be). `n_trials` is the number
+    of configurations tried for the DSR (default: the config's ``n_trials``, else 1).
+    `command` is the command line that reproduces the run (default: the config's ``command``).
+    """
+    t = labels(lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    judged = isinstance(result, JudgedResult)
+    main = result.with_judge if judged else result
+    config = result.config
+    trials = int(n_trials or config.get("n_trials") or 1)
+    stats, reasons = full_statistics(main, n_trials=trials)
+    base = full_statistics(result.without_judge, n_trials=trials) if judged else None
+    rejected = _rejected(result) if judged else None
+    if bars is None:
+        bars, price_problem = load_price_bars(config)
+    else:
+        price_problem = ""
+    rows = tables.trade_rows(main.trades, rejected)
+    csv_path = tables.write_csv(rows, path.with_name(f"{path.stem}-trades.csv"))
+    context = {
+        "lang": lang, "t": t, "judged": judged, "header": _header(config, t),
+        "strategy_name": str(config.get("strategy", {}).get("name", "")),
+        "pair": str(config.get("data", {}).get("pair", "")),
+        "timeframe": str(config.get("data", {}).get("timeframe", "")),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cards": _cards(stats, base[0] if base else None, main.currency, t),
+        "verdict": judge_verdict(stats, base[0], result.judge, main.currency, t)
+        if judged else None,
+        "conventions": t["conventions"].format(ppy=f"{main.periods_per_year:g}",
+                                               currency=main.currency),
+        "charts": _run_charts(result, main, bars, price_problem, rejected, t),
+        "judge": _judge_context(result, t) if judged else None,
+        "stats_rows": _stat_rows(ALL_STATS, (stats, reasons), base, main.currency, t),
+        "robustness_rows": _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t),
+        "table": _table(rows, config, main.currency, t),
+        "csv_name": csv_path.name,
+        "config_toml": tomli_w.dumps(_toml_safe(config)),
+        "command": command or config.get("command") or (
+            t["command_missing"] if judged else backtest_command(config)),
+        "versions": {**config.get("versions", {}), **_report_versions()},
+        "notes": list(dict.fromkeys(
+            main.notes + (result.without_judge.notes if judged else []))),
+        "plotly_js": plotly_js(),
+    }
+    html = environment().get_template("report.html.j2").render(**context)
+    return write_atomic(path, html)
+
+
+def _rejected(result: JudgedResult) -> pd.DataFrame:
+    candidates = result.candidates
+    return candidates[~candidates["taken"].astype(bool)]
+
+
+def _header(config: dict, t: dict) -> list[tuple[str, str]]:
+    data, strategy = config.get("data", {}), config.get("strategy", {})
+    account, costs = config.get("account", {}), config.get("costs", {})
+
+    def pairs(values: dict) -> str:
+        return ", ".join(f"{k}={v}" for k, v in values.items() if v is not None) or "-"
+
+    start, end = str(data.get("start", ""))[:16], str(data.get("end", ""))[:16]
+    balance = fmt.money(account.get("balance"), str(account.get("currency", "")))
+    return [
+        (t["params"], pairs(strategy.get("params", {}))),
+        (t["pair"], str(data.get("pair", ""))),
+        (t["timeframe"], str(data.get("timeframe", ""))),
+        (t["period"], f"{start} – {end} UTC ({data.get('bars', 0):,} {t['bars']})"),
+        (t["data_source"], f"{data.get('source', '')} ({data.get('price_side', 'bid')})"),
+        (t["fingerprint"], str(data.get("fingerprint", ""))),
+        (t["costs"], pairs(costs)),
+        (t["account"], f"{balance}, " + pairs({k: v for k, v in account.items()
+                                               if k not in ("balance", "currency")})),
+        (t["sizing"], pairs(config.get("sizing", {}))),
+    ]
+
+
+def _cards(stats: dict, base: dict | None, currency: str, t: dict) -> list[dict]:
+    cards = []
+    for name in KPIS:
+        value = stats[name]
+        tone = ""
+        if name in ("net_profit", "return_pct", "cagr_pct", "expectancy_pips") and not (
+                math.isnan(value)):
+            tone = "good" if value > 0 else "bad" if value < 0 else ""
+        sub = ""
+        if base is not None:
+            sub = f"{t['without_short']}: {fmt.statistic(name, base[name], currency)}"
+        cards.append({"label": t[name], "value": fmt.statistic(name, value, currency),
+                      "tone": tone, "sub": sub})
+    return cards
+
+
+def _stat_rows(names, main: tuple[dict, dict], base: tuple[dict, dict] | None, currency: str,
+               t: dict) -> list[dict]:
+    rows = []
+    for name in names:
+        row = {"label": t[name], "cells": []}
+        for values, reasons in ([base] if base else []) + [main]:
+            value = values.get(name, math.nan)
+            row["cells"].append({
+                "text": fmt.statistic(name, value, currency, na=t["na"], days=t["days_unit"]),
+                "reason": reasons.get(name, "") if isinstance(value, float) and math.isnan(value)
+                else ""})
+        rows.append(row)
+    return rows
+
+
+def _run_charts(result, main: BacktestResult, bars, price_problem: str, rejected,
+                t: dict) -> list[Chart]:
+    runs = [(t["without_judge"], charts.GREY, result.without_judge),  # with judge on top
+            (t["with_judge"], charts.BLUE, result.with_judge)] if rejected is not None \
+        else [(t["equity"], charts.BLUE, main)]
+    balance = float(main.config.get("account", {}).get("balance", 0.0)) or None
+    out = [chart("equity", charts.equity_figure(runs, t))]
+    if bars is not None:
+        decimals = FxPair.parse(main.config["data"]["pair"]).price_decimals
+        caption = ""
+        if len(bars) > charts.MAX_POINTS:
+            shown = len(charts.minmax_indices(bars["close"].to_numpy()))
+            caption = t["price_downsampled"].format(points=f"{shown:,}", bars=f"{len(bars):,}")
+        figure = charts.price_figure(bars, main.trades, rejected, t, decimals)
+        out.append(chart("price", figure, caption))
+    else:
+        out.append(chart("price", None, t["price_missing"].format(reason=price_problem)))
+    table = monthly_returns(main.equity["equity"], start_value=balance)
+    out.append(chart("monthly", charts.monthly_figure(table, t)))
+    pips = main.trades["pips"] if len(main.trades) else []
+    rejected_pips = rejected["label_return"] if rejected is not None else None
+    out.append(chart("distribution", charts.distribution_figure(pips, rejected_pips, t)))
+    for unit in ("hour", "weekday"):
+        figure = charts.by_time_figure(main.trades, unit, t, main.currency)
+        out.append(chart(f"by-{unit}", figure, wide=False))
+    return out
+
+
+def _judge_context(result: JudgedResult, t: dict) -> dict:
+    report, candidates = result.judge, result.candidates
+    threshold = result.judge_config.get("threshold")
+    chosen = threshold if isinstance(threshold, int | float) else None
+    figures = [
+        chart("calibration", judge_charts.calibration_figure(report, t), wide=False),
+        chart("roc", judge_charts.roc_figure(candidates, report, t), wide=False),
+        chart("threshold", judge_charts.threshold_figure(candidates, chosen, t), wide=False),
+        chart("precision", judge_charts.precision_figure(report, t), wide=False),
+    ]
+    if report.importance is not None and len(report.importance):
+        figures.append(chart("importance",
+                             judge_charts.importance_figure(report.importance, t)))
+    s, p, rf = report.scores, report.precision, report.random_filter
+    uplift = p.get("precision_taken", math.nan) - p.get("base_rate", math.nan)
+    rows = [
+        (t["auc"], fmt.number(s.get("auc"), 3), s.get("undefined_reason", "")),
+        (t["brier"], fmt.number(s.get("brier"), 4), ""),
+        (t["log_loss"], fmt.number(s.get("log_loss"), 4), ""),
+        (t["n_judged"], fmt.number(p.get("n_candidates"), 0), ""),
+        (t["n_not_judged"], fmt.number(report.n_not_judged, 0), ""),
+        (t["base_rate"], fmt.percent(_times100(p.get("base_rate"))), ""),
+        (t["judge_precision"], fmt.percent(_times100(p.get("precision_taken"))),
+         p.get("undefined_reason", "")),
+        (t["uplift"], fmt.number(_times100(uplift), 1, sign=True) + " pp"
+         if math.isfinite(uplift) else t["na"], ""),
+        (t["precision_p_value"], fmt.p_value(rf.get("precision_p_value")),
+         rf.get("undefined_reason", "")),
+        (t["mean_pnl_p_value"], fmt.p_value(rf.get("mean_pnl_p_value")), ""),
+    ]
+    return {"charts": figures, "rows": rows, "has_importance": len(figures) == 5,
+            "config_toml": tomli_w.dumps(_toml_safe(result.judge_config))}
+
+
+def _times100(value):
+    return None if value is None else value * 100
+
+
+def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
+    decimals = FxPair.parse(config["data"]["pair"]).price_decimals if config.get(
+        "data", {}).get("pair") else 5
+    money = fmt.money_decimals(currency)
+    kinds = {"units": ("num", 0), "entry_price": ("num", decimals),
+             "exit_price": ("num", decimals), "pips": ("num", 1), "net": ("num", money),
+             "commission": ("num", money), "swap": ("num", money), "bars_held": ("num", 0),
+             "mae_pips": ("num", 1), "mfe_pips": ("num", 1), "probability": ("num", 3)}
+    names = {"status": t["status"], "net": f"{t['net']} ({currency})",
+             "commission": f"{t['commission']} ({currency})", "swap": f"{t['swap']} ({currency})"}
+    columns = [{"key": c, "label": names.get(c, t.get(c, c)), "kind": kinds.get(c, ("text",))[0],
+                "decimals": kinds.get(c, ("text", 0))[1]} for c in tables.COLUMNS]
+    return {"columns": columns, "rows": tables.rows_json(rows, t),
+            "words": {"rows_shown": t["rows_shown"], "taken": t["taken"],
+                      "rejected": t["rejected_status"]}}
+
+
+def _report_versions() -> dict[str, str]:
+    found = {}
+    for name in REPORT_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _toml_safe(value):
+    """TOML has no null and no NaN-free guarantee: drop None, keep the rest as text if odd."""
+    if isinstance(value, dict):
+        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_toml_safe(v) for v in value if v is not None]
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write to a temporary file beside `path`, then rename: never a half-written report."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,157 @@
+"""Reading a saved run back, so a report can be rebuilt without recomputing anything.
+
+The layout is what `BacktestResult.save` and `JudgedResult.save` write:
+
+- a plain run: ``trades.csv``, ``equity.csv``, ``stats.json``, ``config.toml``;
+- a judged run: ``without_judge/`` and ``with_judge/`` (each a plain run), ``candidates.csv`` and
+  ``judge.json`` (the `JudgeReport.summary()` scalars and the judge's configuration), and
+  ``importance.csv`` when the run computed feature importance.
+
+The `JudgeReport` is rebuilt from ``judge.json``; its calibration table, a pure function of the
+saved candidates' probabilities and labels, is recomputed from ``candidates.csv``. Statistics are
+recomputed from trades and equity by the same pure functions that made ``stats.json``.
+
+`load_price_bars` finds the bars a run was made on (its ``data.source``), for the price chart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from fxjudge import config as project_config
+from fxjudge.errors import DataError, FxJudgeError
+from fxjudge.judge.evaluation import JudgeReport, TradeStats, calibration_table
+from fxjudge.results.judged import JudgedResult
+from fxjudge.results.result import PERIODS_PER_YEAR, BacktestResult
+
+TRADE_TIMES = ("entry_time", "exit_time")
+TRADE_TEXT = ("exit_reason", "same_bar_rule")
+
+
+def is_judged_run(folder: str | Path) -> bool:
+    """True when `folder` holds a judged run (with and without the judge)."""
+    return (Path(folder) / "judge.json").exists()
+
+
+def load_run(folder: str | Path) -> BacktestResult | JudgedResult:
+    """The `BacktestResult` or `JudgedResult` saved in `folder`."""
+    folder = Path(folder)
+    if is_judged_run(folder):
+        return _load_judged(folder)
+    if not (folder / "trades.csv").exists():
+        raise DataError(f"{folder} is not a saved run: it has no trades.csv or judge.json",
+                        fix="give a folder under reports/ written by `fxjudge backtest` or "
+                            "`fxjudge run`")
+    return load_backtest(folder)
+
+
+def load_backtest(folder: Path) -> BacktestResult:
+    """One plain run: trades and equity with UTC times, its configuration and notes."""
+    trades = pd.read_csv(folder / "trades.csv", dtype={c: "str" for c in TRADE_TEXT})
+    for column in TRADE_TIMES:
+        if column in trades:
+            trades[column] = pd.to_datetime(trades[column], utc=True)
+    for column in TRADE_TEXT:  # an empty same-bar rule is "", not NaN
+        if column in trades:
+            trades[column] = trades[column].fillna("")
+    equity = pd.read_csv(folder / "equity.csv", index_col="time")
+    equity.index = pd.to_datetime(equity.index, utc=True)
+    config = tomllib.loads((folder / "config.toml").read_text())
+    saved = _read_json(folder / "stats.json")
+    periods = (saved.get("stats") or {}).get("periods_per_year") or PERIODS_PER_YEAR
+    return BacktestResult(trades=trades, equity=equity, config=config,
+                          notes=list(saved.get("notes", [])), periods_per_year=periods)
+
+
+def _load_judged(folder: Path) -> JudgedResult:
+    candidates = pd.read_csv(folder / "candidates.csv", index_col="time")
+    candidates.index = pd.to_datetime(candidates.index, utc=True)
+    if "resolve_time" in candidates:
+        candidates["resolve_time"] = pd.to_datetime(candidates["resolve_time"], utc=True)
+    for column in ("taken", "judged"):
+        if column in candidates:
+            candidates[column] = candidates[column].astype(str).str.lower() == "true"
+    saved = _read_json(folder / "judge.json")
+    summary = {k: (math.nan if v is None else v) for k, v in saved.get("summary", {}).items()}
+    groups: dict[str, dict] = {g: {} for g in ("scores", "precision", "random_filter",
+                                               "with_judge", "without_judge")}
+    for key, value in summary.items():
+        group, _, name = key.partition(".")
+        if group in groups:
+            groups[group][name] = value
+    judged = candidates[candidates["probability"].notna() & candidates["label"].notna()]
+    importance = None
+    if (folder / "importance.csv").exists():
+        importance = pd.read_csv(folder / "importance.csv", index_col=0)
+    report = JudgeReport(
+        scores=groups["scores"], precision=groups["precision"],
+        random_filter=groups["random_filter"],
+        calibration=calibration_table(judged["probability"], judged["label"]),
+        n_not_judged=int(summary.get("n_not_judged", 0) or 0), importance=importance,
+        with_judge=TradeStats(**_known_fields(groups["with_judge"])),
+        without_judge=TradeStats(**_known_fields(groups["without_judge"])),
+    )
+    return JudgedResult(without_judge=load_backtest(folder / "without_judge"),
+                        with_judge=load_backtest(folder / "with_judge"), candidates=candidates,
+                        judge=report, judge_config=saved.get("config", {}) or {})
+
+
+def _known_fields(values: dict) -> dict:
+    fields = TradeStats.__dataclass_fields__
+    return {k: v for k, v in values.items() if k in fields}
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path} is not valid JSON: {error}") from None
+
+
+def load_price_bars(config: dict, project: str | Path | None = None
+                    ) -> tuple[pd.DataFrame | None, str]:
+    """The bars of the run described by `config`, or None and the reason they are not.
+
+    The source is tried as written, then relative to the project directory; the bars are
+    clipped to the run's first and last bar and must be as many as the run had.
+    """
+    from fxjudge.data.load import load_bars
+
+    data = config.get("data", {})
+    source = str(data.get("source") or "")
+    if not source:
+        return None, "the run does not say where its prices came from"
+    candidates = [source]
+    if not Path(source).is_absolute():
+        candidates.append(str(project_config.project_dir(project) / source))
+    bars, problem = None, f"{source} was not found"
+    for option in candidates:
+        if "/" in option and not Path(option).exists():
+            continue
+        try:
+            bars = load_bars(option, timeframe=data.get("timeframe"), pair=data.get("pair"))
+            break
+        except (FxJudgeError, OSError) as error:
+            problem = f"{source} could not be read ({error})"
+    if bars is None:
+        return None, problem
+    if data.get("start") and data.get("end"):
+        bars = _between(bars, data["start"], data["end"])
+    if data.get("bars") and len(bars) != int(data["bars"]):
+        return None, (f"{source} now has {len(bars):,} bars in the run's period, the run had "
+                      f"{int(data['bars']):,}: the data changed since")
+    return bars, ""
+
+
+def _between(bars: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    attrs = dict(bars.attrs)
+    clipped = bars[(bars.index >= pd.Timestamp(start)) & (bars.index <= pd.Timestamp(end))]
+    clipped.attrs = attrs
+    return clipped

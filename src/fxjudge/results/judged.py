@@ -1,0 +1,60 @@
+"""`JudgedResult`: one strategy run with and without the AI judgment, on the same bars.
+
+The contract between the judge (issue 4) and the report (issue 5):
+
+- `without_judge` and `with_judge` are two `BacktestResult`s on the same bars, costs, account
+  and calendar; the judged run takes only the candidates the judge accepted (a rejected signal
+  opens nothing; see the engine's documentation for how it still ends an open position);
+- `candidates` has one row per non-zero signal, indexed by the signal bar's time (UTC), with
+  columns ``side`` (+1/-1), ``probability`` (out-of-sample; NaN when not judged: before the
+  first walk-forward window), ``taken`` (bool: in the judged run's entries), ``judged`` (bool),
+  ``label`` (1/0, NaN when unresolved), ``label_return`` (the candidate's net result taken alone,
+  in pips), ``resolve_time`` and ``barrier`` ("stop_loss", "take_profit", "time", ...);
+- `judge` is the `JudgeReport` (out-of-sample scores, calibration, precision against the base
+  rate and against a random filter, importance, with/without statistics);
+- `judge_config` says how the judge was made (model, retrain period, train window, threshold
+  rule, features), so the run can be reproduced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fxjudge.judge.evaluation import JudgeReport
+from fxjudge.results.result import BacktestResult
+
+
+@dataclass
+class JudgedResult:
+    """A backtest with and without the judge, the candidates and the judge's own report."""
+
+    without_judge: BacktestResult
+    with_judge: BacktestResult
+    candidates: pd.DataFrame
+    judge: JudgeReport
+    judge_config: dict = field(default_factory=dict)
+
+    @property
+    def config(self) -> dict:
+        """The run's configuration, with the judge's."""
+        return {**self.without_judge.config, "judge": self.judge_config}
+
+    def save(self, folder: str | Path) -> Path:
+        """Write both runs (``without_judge/``, ``with_judge/``), candidates, importance, judge.json."""
+        folder = Path(folder)
+        self.without_judge.save(folder / "without_judge")
+        self.with_judge.save(folder / "with_judge")
+        self.candidates.to_csv(folder / "candidates.csv", index_label="time")
+        if self.judge.importance is not None:
+            self.judge.importance.to_csv(folder / "importance.csv")
+        summary = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                   for k, v in self.judge.summary().items()}
+        (folder / "judge.json").write_text(
+            json.dumps({"summary": summary, "config": self.judge_config}, indent=2, default=str)
+        )
+        return folder

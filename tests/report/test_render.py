@@ -1,0 +1,178 @@
+"""The HTML report as text: self-contained, escaped, in the account currency, in two languages."""
+
+import math
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import plotly
+import pytest
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from fxjudge.errors import ConfigError
+from fxjudge.report import fmt, render_report
+from fxjudge.report.downsample import minmax_indices
+from fxjudge.report.i18n import EN, JA, labels
+from fxjudge.report.judge_charts import roc_points, threshold_table
+from fxjudge.report.verdict import judge_verdict
+from tests.report.conftest import XSS
+
+
+def html(reports, name):
+    return (reports / name / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_report_is_one_offline_file_with_plotly_embedded_once(reports):
+    text = html(reports, "20170101-plain")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", text)  # nothing fetched
+    assert text.count(f"plotly.js v{plotly.offline.get_plotlyjs_version()}") == 1
+    assert (reports / "20170101-plain" / "report-trades.csv").exists()
+    assert 'href="report-trades.csv"' in text
+
+
+def test_money_in_the_account_currency_yen_without_decimals(reports, plain_result):
+    text = html(reports, "20170101-plain")
+    net = plain_result.stats["net_profit"]
+    assert f"{net:,.0f} JPY" in text
+    assert fmt.money(1234.5, "JPY") == "1,234 JPY"  # banker's rounding of Python's format
+    assert fmt.money(-1234.567, "USD") == "-1,234.57 USD"
+    assert fmt.money(math.nan, "USD") == "n/a"
+
+
+def test_a_plain_run_says_it_was_not_judged(reports):
+    text = html(reports, "20170101-plain")
+    assert EN["verdict_not_judged"] in text and 'id="judge-missing"' in text
+    assert 'id="fig-calibration"' not in text
+
+
+def test_a_judged_run_has_the_verdict_and_the_judge_section(reports, judged_result):
+    text = html(reports, "20170102-judged")
+    p = judged_result.judge.random_filter["precision_p_value"]
+    assert p >= 0.05  # this small sample gives the judge nothing to find
+    assert "Not enough evidence" in text and f"p = {p:.3f}" in text
+    for chart in ("calibration", "roc", "threshold", "precision", "importance", "price",
+                  "equity", "monthly", "distribution", "by-hour", "by-weekday"):
+        assert f'id="fig-{chart}"' in text, chart
+
+
+def test_user_text_is_escaped_everywhere(reports):
+    text = html(reports, "20170104-xss")
+    assert XSS not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # header, title, notes
+
+
+def test_japanese_labels(reports):
+    text = html(reports, "20170103-judged-ja")
+    assert '<html lang="ja">' in text
+    for key in ("verdict_title", "trades_title", "judge_title", "robustness_title", "kpi_title"):
+        assert JA[key] in text
+
+
+def test_every_label_has_a_japanese_translation():
+    assert set(EN) == set(JA)
+    for key, english in EN.items():  # the same {fields} in both languages
+        assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", JA[key])), key
+    with pytest.raises(ConfigError, match="`lang` must be 'en' or 'ja', was 'fr'"):
+        labels("fr")
+
+
+def test_price_chart_left_out_with_the_reason_when_the_prices_are_gone(plain_result, tmp_path):
+    moved = type(plain_result)(plain_result.trades, plain_result.equity,
+                               {**plain_result.config,
+                                "data": {**plain_result.config["data"],
+                                         "source": str(tmp_path / "gone.csv")}})
+    text = render_report(moved, tmp_path / "report.html").read_text()
+    assert "Price chart not drawn" in text and "gone.csv" in text
+    assert 'id="fig-price"' not in text
+
+
+def report_stub(p_value, precision=0.6, base=0.5):
+    return SimpleNamespace(
+        random_filter={"precision_p_value": p_value, "precision_random_q5": 0.4,
+                       "precision_random_q50": 0.5, "precision_random_q95": 0.6},
+        precision={"precision_taken": precision, "base_rate": base, "n_taken": 30,
+                   "n_candidates": 100})
+
+
+def stats(net):
+    return {"net_profit": net, "sharpe": 1.0, "profit_factor": 1.2, "max_drawdown_pct": 5.0,
+            "win_rate": 0.5, "trades": 10.0}
+
+
+def test_verdict_needs_p_below_005_and_says_whether_it_paid():
+    t = labels("en")
+    helped = judge_verdict(stats(150_000), stats(100_000), report_stub(0.01), "JPY", t)
+    assert helped.tone == "good" and "+50,000 JPY" in helped.headline
+    assert "p = 0.010" in helped.headline
+    mixed = judge_verdict(stats(90_000), stats(100_000), report_stub(0.0001), "JPY", t)
+    assert mixed.tone == "bad" and "p = < 0.001" in mixed.headline
+    luck = judge_verdict(stats(150_000), stats(100_000), report_stub(0.2), "JPY", t)
+    assert luck.tone == "neutral" and luck.headline.startswith("Not enough evidence")
+    undefined = judge_verdict(stats(150_000), stats(100_000), report_stub(math.nan), "JPY", t)
+    assert undefined.tone == "neutral"
+    assert "60.0 %" in helped.detail and "50.0 %" in helped.detail and "30 of 100" in helped.detail
+    assert helped.rows[0] == ("Net profit", "100,000 JPY", "150,000 JPY", "+50,000 JPY")
+    worse = judge_verdict(stats(1.0) | {"win_rate": 0.45}, stats(1.0), report_stub(0.2), "JPY", t)
+    assert dict((r[0], r[3]) for r in worse.rows)["Win rate"] == "-5.0 pp"
+
+
+def test_roc_points_equal_scikit_learn_with_ties():
+    rng = np.random.default_rng(1)
+    prob = rng.integers(0, 20, 500) / 20  # many ties
+    label = (rng.random(500) < prob).astype(int)
+    fpr, tpr = roc_points(prob, label)
+    want_fpr, want_tpr, _ = roc_curve(label, prob, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, want_fpr)
+    np.testing.assert_allclose(tpr, want_tpr)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc_score(label, prob))
+
+
+def test_threshold_table_by_hand():
+    candidates = pd.DataFrame({"probability": [0.2, 0.4, 0.6, 0.8, np.nan],
+                               "label": [0, 0, 1, 1, 1],
+                               "label_return": [-10.0, -5.0, 20.0, 30.0, 99.0]})
+    table = threshold_table(candidates, points=2)  # quantiles 0 and 0.95 of the probabilities
+    assert table["threshold"].tolist() == pytest.approx([0.2, 0.77])
+    assert table["expectancy_pips"].tolist() == pytest.approx([35 / 4, 30.0])
+    assert table["kept_fraction"].tolist() == pytest.approx([1.0, 0.25])
+
+
+def test_minmax_downsampling_keeps_the_extremes():
+    values = np.sin(np.linspace(0, 60, 100_000)) + np.linspace(0, 1, 100_000)
+    values[12_345] = 50.0  # a spike every-n-th sampling would miss
+    keep = minmax_indices(values, 5_000)
+    assert len(keep) <= 5_000 and keep[0] == 0 and keep[-1] == len(values) - 1
+    assert np.all(np.diff(keep) > 0) and 12_345 in keep
+    assert values[keep].min() == values.min()
+    assert list(minmax_indices([3.0, 1.0, 2.0])) == [0, 1, 2]
+
+
+def test_statistics_formatting_by_kind():
+    assert fmt.statistic("win_rate", 0.4567, "JPY") == "45.7 %"
+    assert fmt.statistic("return_pct", 5.123, "JPY") == "5.12 %"
+    assert fmt.statistic("trades", 1234.0, "JPY") == "1,234"
+    assert fmt.statistic("max_drawdown_days", 12.4, "JPY") == "12 days"
+    assert fmt.statistic("sortino", math.inf, "JPY") == "∞"
+    assert fmt.statistic("sharpe", math.nan, "JPY", na="該当なし") == "該当なし"
+    assert fmt.p_value(0.0004) == "< 0.001" and fmt.p_value(0.25) == "0.250"
+
+
+def test_a_run_without_trades_renders_with_reasons(tmp_path):
+    from fxjudge import api
+    from tests.report.conftest import COSTS, SAMPLE
+
+    quiet = api.backtest(SAMPLE, "sma_cross", costs=COSTS, start="2017-01-02", end="2017-01-03")
+    assert len(quiet.trades) == 0
+    text = render_report(quiet, tmp_path / "report.html").read_text()
+    assert "no trades" in text and "n/a" in text
+    assert (tmp_path / "report-trades.csv").read_text().startswith("status,entry_time")
+
+
+def test_dsr_is_shown_when_several_configurations_were_tried(plain_result, tmp_path):
+    text = render_report(plain_result, tmp_path / "one.html").read_text()
+    assert "DSR needs the number of trials" in text
+    text = render_report(plain_result, tmp_path / "many.html", n_trials=50).read_text()
+    assert "DSR needs the number of trials" not in text
+    row = re.search(r"<td>DSR</td>\s*<td>([^<]+)</td>", text)
+    assert row and row.group(1).strip().endswith("%")
