@@ -8,6 +8,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import json
+import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,24 @@ from fxjudge.data.bars import check_bars
 from fxjudge.data.load import load_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import simulate
-from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.engine.conversion import quote_rates
+from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
 from fxjudge.errors import ConfigError, DataError
+from fxjudge.features.library import judge_features
+from fxjudge.judge import (
+    WALK_FORWARD,
+    Judgement,
+    LabelCosts,
+    fit_judge,
+    judge_settings,
+    judge_signals,
+    label_candidates,
+    label_rule,
+)
+from fxjudge.judge.evaluation import TradeStats
+from fxjudge.judge.model import save_model
+from fxjudge.results import metrics
+from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import BacktestResult
 from fxjudge.signals.exits import exit_levels
 from fxjudge.signals.loader import load_strategy
@@ -112,7 +131,10 @@ def backtest(
     pair: str | None = None,
     conversion: float | pd.DataFrame | None = None,
     project: str | Path | None = None,
-) -> BacktestResult:
+    judge: str | Path | None = None,
+    judge_options: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestResult | JudgedResult:
     """Run `strategy` on `data` through the FX engine and return its `BacktestResult`.
 
     `data` is bars, a file, or a catalog pair (with `timeframe`); `strategy` a class, an instance
@@ -122,7 +144,15 @@ def backtest(
     10,000-unit lots, one lot per trade). `conversion` gives the rate for P&L whose quote
     currency is not the account's (bars of a conversion pair or a fixed rate; ECB daily rates
     otherwise).
+
+    `judge` adds the AI judgment and returns a `JudgedResult` (the runs with and without it):
+    ``"walk-forward"`` refits a judge every period on the past (`judge_options`: see
+    `JUDGE_OPTIONS`; `progress(done, total)` is called after each period), a folder written by
+    `train_judge` (``"models/NAME"``, relative to the project) applies that saved model.
     """
+    if judge is None and judge_options:
+        raise ConfigError("`judge_options` need `judge` ('walk-forward' or a model folder), "
+                          "was None")
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
     sizing = _as(Sizing, sizing, "sizing")
@@ -132,8 +162,17 @@ def backtest(
     features, signals = run_signals(chosen, bars)
     rules = chosen.exit_rules
     levels = exit_levels(bars, signals, rules, fx_pair)
+    verdict = None
+    if judge is not None:  # judged before anything runs: a bad model fails fast
+        verdict = judge_signals(
+            bars, signals, levels, rules, _judge_spec(judge, project),
+            strategy_features=features, options=judge_options,
+            costs=label_costs(bars, fx_pair, costs, account, conversion), progress=progress,
+        )
+    probability = None if verdict is None else verdict.probability_on(bars.index)
     run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
-                   account=account, sizing=sizing, conversion=conversion)
+                   account=account, sizing=sizing, conversion=conversion,
+                   probability=probability)
     source = data if isinstance(data, str | Path) else bars.attrs.get("source", "bars")
     configuration = {
         "data": {
@@ -158,8 +197,17 @@ def backtest(
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    return BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
-                          notes=list(run.notes))
+    result = BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
+                            notes=list(run.notes))
+    if verdict is None:
+        return result
+    judged_run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
+                          account=account, sizing=sizing, conversion=conversion,
+                          probability=probability,
+                          entries_allowed=verdict.allowed_on(bars.index))
+    with_judge = BacktestResult(trades=judged_run.trades, equity=judged_run.equity,
+                                config=configuration, notes=list(judged_run.notes))
+    return _judged_result(result, with_judge, verdict)
 
 
 def _strategy_name(spec, chosen: Strategy) -> str:
@@ -179,3 +227,134 @@ def save_run(result: BacktestResult, project: str | Path | None = None) -> Path:
     """Write the run under `reports/<run-id>/` and return the folder."""
     folder = project_config.reports_dir(project) / run_id(result)
     return result.save(folder)
+
+
+# -- the judged path -------------------------------------------------------------------------
+
+
+def _judge_spec(judge: str | Path, project: str | Path | None) -> str | Path:
+    """"walk-forward", or a model folder (relative paths from the project directory)."""
+    if str(judge) == WALK_FORWARD:
+        return WALK_FORWARD
+    folder = Path(judge).expanduser()
+    return folder if folder.is_absolute() else project_config.project_dir(project) / folder
+
+
+def label_costs(bars: pd.DataFrame, pair: FxPair, costs: Costs, account: Account,
+                conversion) -> LabelCosts:
+    """The engine's costs in pips per unit, for labels: swap nights per bar and the commission
+    (both sides) converted from the account currency at each bar's rate (at its open)."""
+    commission = 0.0
+    if costs.commission_per_lot:
+        rates = quote_rates(pair, account.currency, bars.index, conversion)
+        rate = rates.along(0, len(bars), bars["open"].to_numpy(dtype=float))
+        commission = 2 * costs.commission_per_lot / account.lot_size / rate / pair.pip_size
+    nights = None
+    if costs.swap_long_pips or costs.swap_short_pips:
+        nights = rollover_nights(bars.index, costs.triple_swap_weekday)
+    return LabelCosts(spread_pips=costs.spread_pips, slippage_pips=costs.slippage_pips,
+                      commission_pips=commission, swap_long_pips=costs.swap_long_pips,
+                      swap_short_pips=costs.swap_short_pips, nights=nights)
+
+
+def trade_stats(result: BacktestResult, since: pd.Timestamp | None) -> TradeStats:
+    """Sharpe (FX-daily, x252), profit factor, max drawdown (fraction of the peak) and trade
+    count of the trades entered from `since` on, on the equity curve from `since` on."""
+    if since is None:
+        return TradeStats()
+    trades = result.trades[result.trades["entry_time"] >= since]
+    equity = result.equity["equity"]
+    before = equity[equity.index < since]
+    start = float(before.iloc[-1]) if len(before) else float(result.config["account"]["balance"])
+    part = equity[equity.index >= since]
+    daily = metrics.fx_daily_returns(part, start_value=start)
+    return TradeStats(
+        sharpe=metrics.sharpe_ratio(daily, result.periods_per_year),
+        profit_factor=metrics.profit_factor(trades["net_account"]),
+        max_drawdown=metrics.max_drawdown(np.r_[start, part.to_numpy(dtype=float)])[0],
+        n_trades=float(len(trades)),
+    )
+
+
+def _judged_result(without: BacktestResult, with_judge: BacktestResult,
+                   verdict: Judgement) -> JudgedResult:
+    for note in verdict.warnings:
+        warnings.warn(note, UserWarning, stacklevel=3)
+        without.notes.append(f"WARNING: {note}")
+        with_judge.notes.append(f"WARNING: {note}")
+    since = verdict.config.get("oos_start")
+    since = None if since is None else pd.Timestamp(since)
+    report = verdict.report()
+    report.with_judge = trade_stats(with_judge, since)
+    report.without_judge = trade_stats(without, since)
+    config = _plain(verdict.config | {"trade_stats_from": verdict.config.get("oos_start")})
+    return JudgedResult(without_judge=without, with_judge=with_judge,
+                        candidates=verdict.candidates, judge=report, judge_config=config)
+
+
+def _plain(value):
+    """Configuration values as TOML/JSON types (durations and objects as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def train_judge(
+    data: pd.DataFrame | str | Path,
+    strategy: type[Strategy] | Strategy | str,
+    out: str | Path,
+    *,
+    params: dict[str, Any] | None = None,
+    costs: Costs | dict | None = None,
+    account: Account | dict | None = None,
+    start=None,
+    end=None,
+    timeframe: str | None = None,
+    pair: str | None = None,
+    conversion: float | pd.DataFrame | None = None,
+    judge_options: dict[str, Any] | None = None,
+    project: str | Path | None = None,
+) -> tuple[Path, dict]:
+    """Train a judge on every resolved candidate of `data` [start, end) and save it to `out`.
+
+    The folder (relative paths from the project) gets the skops model and its card: features,
+    training window (first and last bar), label rule, data fingerprint, strategy, threshold,
+    validation scores and versions. Returns the folder and the card.
+    """
+    costs = _as(Costs, costs, "costs")
+    account = _as(Account, account, "account")
+    bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
+    fx_pair = FxPair.parse(bars.attrs["pair"])
+    chosen = load_strategy(strategy, params, project=project)
+    features, signals = run_signals(chosen, bars)
+    rules = chosen.exit_rules
+    levels = exit_levels(bars, signals, rules, fx_pair)
+    options = judge_settings(judge_options)
+    spent = label_costs(bars, fx_pair, costs, account, conversion)
+    labels = label_candidates(bars, signals, levels, rules, costs=spent,
+                              label_max_bars=options["label_max_bars"])
+    X = judge_features(bars, signals, features, spread_pips=costs.spread_pips)
+    model = fit_judge(X, labels, options)
+    card = _plain({
+        "training_window": {"start": bars.index[0].isoformat(),
+                            "end": bars.index[-1].isoformat()},
+        "label_rule": label_rule(rules, options, spent),
+        "data_fingerprint": fingerprint(bars),
+        "data": {"source": str(data if isinstance(data, str | Path) else
+                               bars.attrs.get("source", "bars")),
+                 "pair": fx_pair.symbol, "timeframe": bars.attrs.get("timeframe"),
+                 "bars": len(bars)},
+        "strategy": {"name": _strategy_name(strategy, chosen), "class": type(chosen).__name__,
+                     "params": dataclasses.asdict(chosen.params)},
+        "costs": dataclasses.asdict(costs),
+        "judge_options": options,
+        "candidates": {"total": len(labels), "trained_on": int(labels["label"].notna().sum()),
+                       "base_rate": float(labels["label"].mean())},
+    })
+    folder = Path(_judge_spec(Path(out), project))
+    save_model(model, folder, card)
+    return folder, json.loads((folder / "card.json").read_text())

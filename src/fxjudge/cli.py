@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fxjudge import config
+from fxjudge import cli_judge, config
 from fxjudge.data import catalog
 from fxjudge.data.load import load_bars, read_file
 from fxjudge.data.quality import DataReport, Policy
@@ -34,6 +34,7 @@ data_app = typer.Typer(
     help="Import, list, inspect and resample FX price data.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+app.add_typer(cli_judge.judge_app, name="judge")
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -232,10 +233,24 @@ def backtest_command(
     lots: Annotated[float | None, typer.Option("--lots")] = None,
     units: Annotated[float | None, typer.Option("--units")] = None,
     risk_fraction: Annotated[float | None, typer.Option("--risk-fraction")] = None,
+    judge: Annotated[str | None, typer.Option(
+        "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
+        "(models/NAME); the run is made with and without it.")] = None,
+    model: cli_judge.ModelOption = None,
+    retrain: cli_judge.RetrainOption = None,
+    train_window: cli_judge.TrainWindowOption = None,
+    threshold: cli_judge.ThresholdOption = None,
+    label_max_bars: cli_judge.LabelHorizonOption = None,
 ) -> None:
     """Backtest a strategy and write reports/<run-id>/ (trades, equity, stats, config)."""
     from fxjudge import runconfig
     from fxjudge.api import backtest, save_run
+
+    options = cli_judge.judge_options(model, retrain, train_window, threshold, label_max_bars)
+    if options and judge is None:
+        raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold` and "
+                          "`--label-max-bars` need `--judge walk-forward` (or --judge "
+                          "models/NAME)")
 
     base = runconfig.load_file(config_file) if config_file else {}
     flags = {
@@ -258,15 +273,20 @@ def backtest_command(
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs, account, sizing = runconfig.resolve(merged)
-    with console.status("backtesting ..."):
+    with cli_judge.walk_forward_progress(judge == "walk-forward") as progress:
         result = backtest(
             source, name, params=merged.get("strategy", {}).get("params"), costs=costs,
             account=account, sizing=sizing, start=data_cfg.get("start"),
             end=data_cfg.get("end"), timeframe=data_cfg.get("timeframe"),
             pair=data_cfg.get("pair") if data_cfg.get("source") else None,
-            conversion=data_cfg.get("conversion"),
+            conversion=data_cfg.get("conversion"), judge=judge,
+            judge_options=options or None, progress=progress,
         )
-        folder = save_run(result)
+    folder = save_run(result)
+    if judge is not None:
+        cli_judge.print_judged(result)
+        console.print(f"[green]wrote[/] {folder}")
+        return
     table = Table(title=f"{result.config['strategy']['name']} on {result.config['data']['pair']} "
                   f"{result.config['data']['timeframe']}", show_header=False)
     for label, value in result.summary_rows():
@@ -335,3 +355,20 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A saved run folder, e.g. reports/<run-id>.")],
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
+) -> None:
+    """Rebuild a saved run's report.html and the runs index, without recomputing the run."""
+    from fxjudge.report import load_run, write_run_report
+    from fxjudge.report.i18n import labels
+
+    labels(lang)  # a bad --lang fails before anything is read
+    if not run_dir.is_dir():
+        raise ConfigError(f"`RUN_DIR` must be a saved run folder, was {str(run_dir)!r}")
+    path = write_run_report(load_run(run_dir), run_dir, lang)
+    console.print(f"[green]wrote[/] {path}")
+    console.print(f"[green]index[/] {run_dir.parent / 'index.html'}")

@@ -36,6 +36,13 @@ ignored; an opposite one follows ``rules.on_opposite``: ``"exit"`` closes at the
 ``"reverse"``; the new position is sized anew, its levels come from the opposite signal's bar),
 ``"ignore"`` does nothing.
 
+**The judge's veto** (``entries_allowed``, a boolean per bar, all True by default): a signal on a
+bar where it is False is rejected: it opens nothing, neither from flat nor as the second half of
+a reverse. It is still the strategy's opposite signal, so it ends an open position as
+``on_opposite`` says: ``"exit"`` closes (reason ``"opposite"``), ``"reverse"`` becomes a plain
+exit (reason ``"opposite"``) because its new entry is rejected, ``"ignore"`` does nothing. The
+judge vetoes trades; it does not change how the strategy exits the ones it took.
+
 **Exits**, all set from the fill price: stop = fill - side * stop_distance, target = fill + side *
 target_distance, the distances being ``levels`` at the signal bar (NaN: no such level). Checked
 from the entry bar on (the fill was at its open). A long's stop triggers when the bid low reaches

@@ -62,6 +62,7 @@ def simulate(
     conversion: Conversion = None,
     probability: pd.Series | None = None,
     lower_bars: pd.DataFrame | None = None,
+    entries_allowed: pd.Series | None = None,
 ) -> EngineResult:
     """Execute `signals` on `bars` with the FX broker model of DESIGN.md §4.
 
@@ -69,12 +70,14 @@ def simulate(
     NaN where none) as given by `fxjudge.signals.exits.exit_levels`; `conversion` is conversion
     bars, a fixed rate or None (see `fxjudge.engine.conversion`); `probability` is the judge's
     probability per signal bar, copied to the trades; `lower_bars` resolve a stop and a target
-    reached in one bar. Raises `ConfigError`/`DataError` before running on bad input.
+    reached in one bar; `entries_allowed` (booleans on the bars' index, default all True) says
+    which signals may open a position: the judge's veto (see the package docstring).
+    Raises `ConfigError`/`DataError` before running on bad input.
     """
     pair = FxPair.parse(pair)
     inputs.check_rules(sizing, rules, levels)
     market, notes = inputs.market(bars, pair, costs, account, conversion, lower_bars)
-    orders = inputs.orders(bars.index, signals, levels, probability)
+    orders = inputs.orders(bars.index, signals, levels, probability, entries_allowed)
     ledger = Ledger(market, orders, rules=rules, costs=costs, account=account, sizing=sizing)
     if len(bars) and orders.signal[-1] != 0:
         last = bars.index[-1]

@@ -14,9 +14,9 @@ from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.signals.barriers import LowerBars
 from fxjudge.engine.ledger import Market, Orders
 from fxjudge.errors import ConfigError, DataError, must
+from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
 LEVEL_COLUMNS = ("stop_distance", "target_distance")
@@ -114,8 +114,9 @@ def orders(
     signals: pd.Series,
     levels: pd.DataFrame | None,
     probability: pd.Series | None,
+    entries_allowed: pd.Series | None = None,
 ) -> Orders:
-    """Signals, stop/target distances and probabilities as arrays on the bars' index."""
+    """Signals, stop/target distances, probabilities and allowed entries as arrays."""
     signal = _aligned(index, signals, "signals")
     if not np.isin(signal, (-1.0, 0.0, 1.0)).all():
         bad = float(signal[~np.isin(signal, (-1.0, 0.0, 1.0))][0])
@@ -134,8 +135,15 @@ def orders(
     chances = np.full(len(index), np.nan)
     if probability is not None:
         chances = _aligned(index, probability, "probability")
+    allowed = None
+    if entries_allowed is not None:
+        if not isinstance(entries_allowed, pd.Series) or entries_allowed.dtype != bool:
+            raise must("entries_allowed", "a boolean Series on the bars' index",
+                       type(entries_allowed).__name__)
+        allowed = _aligned(index, entries_allowed, "entries_allowed").astype(bool)
     return Orders(
-        signal.astype(np.int8), distances["stop_distance"], distances["target_distance"], chances
+        signal.astype(np.int8), distances["stop_distance"], distances["target_distance"], chances,
+        allowed,
     )
 
 

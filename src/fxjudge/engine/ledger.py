@@ -17,6 +17,7 @@ import pandas as pd
 
 from fxjudge.engine.conversion import QuoteRates
 from fxjudge.engine.costs import Account, Costs, Sizing, commission_account, slipped, swap_quote
+from fxjudge.engine.margin import position_units, stop_out_price, used_margin
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
@@ -25,7 +26,6 @@ from fxjudge.signals.barriers import (
     excursions,
     first_exit,
 )
-from fxjudge.engine.margin import position_units, stop_out_price, used_margin
 from fxjudge.signals.exits import ExitRules
 
 TRADE_COLUMNS = (
@@ -55,12 +55,14 @@ class Market:
 
 @dataclass(frozen=True)
 class Orders:
-    """What the strategy asks per bar: signal, stop/target distances (price units), probability."""
+    """What the strategy asks per bar: signal, stop/target distances (price units), probability,
+    and whether the signal may open a position (`allowed`: False where the judge rejected it)."""
 
     signal: np.ndarray
     stop_distance: np.ndarray
     target_distance: np.ndarray
     probability: np.ndarray
+    allowed: np.ndarray | None = None
 
 
 @dataclass
@@ -107,7 +109,9 @@ class Ledger:
         self._equity = np.full(self.n, np.nan)
         self._margin = np.zeros(self.n)
         self._units = np.zeros(self.n)
-        self._signal_bars = np.flatnonzero(orders.signal)
+        allowed = np.ones(self.n, dtype=bool) if orders.allowed is None else orders.allowed
+        self._allowed = allowed
+        self._signal_bars = np.flatnonzero((orders.signal != 0) & allowed)
         self._bars_by_side = {
             1: np.flatnonzero(orders.signal > 0),
             -1: np.flatnonzero(orders.signal < 0),
@@ -141,7 +145,7 @@ class Ledger:
                 return self._next_entry
 
     def _entry_after(self, bar: int) -> int:
-        """Entry bar of the first signal at or after `bar` while flat (``n``: none executable)."""
+        """Entry bar of the first allowed signal at or after `bar` while flat (``n``: none)."""
         k = np.searchsorted(self._signal_bars, bar)
         if k == len(self._signal_bars):
             return self.n
@@ -189,7 +193,8 @@ class Ledger:
             bars = self._bars_by_side[-p.side]
             k = np.searchsorted(bars, p.entry_bar)
             if k < len(bars) and bars[k] + 1 < n and bars[k] + 1 <= open_exit:
-                reverse = rules.on_opposite == "reverse"
+                # a rejected opposite signal still ends the position, but opens nothing
+                reverse = rules.on_opposite == "reverse" and bool(self._allowed[bars[k]])
                 if bars[k] + 1 < open_exit:
                     open_exit = int(bars[k]) + 1
                     reason = "reverse" if reverse else "opposite"

@@ -1,1 +1,206 @@
-"""The AI judgment: leak-free splits, the judge model, its persistence and its evaluation."""
+"""The AI judgment: candidates and labels, features, the judge model, walk-forward, evaluation.
+
+The stage's front door is `judge_signals`: given a strategy's bars, signals and exit levels, it
+labels every candidate (`labels`), computes the features (`fxjudge.features.library`), and
+judges each candidate out of sample, either walk-forward (`walkforward`, a judge refitted every
+period on the past) or with a saved model (`model.load_model`). What the candidate table holds
+is the contract of `fxjudge.results.judged.JudgedResult`.
+
+A saved model does not judge candidates whose label interval [signal, resolution] overlaps the
+period it was trained on (it saw their outcomes): they are left unjudged (taken, probability
+NaN, as before a walk-forward's first window), and a warning says how many.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fxjudge.errors import ConfigError, ModelError
+from fxjudge.features.library import judge_features
+from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
+from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon
+from fxjudge.judge.model import load_model
+from fxjudge.judge.walkforward import make_judge, walk_forward
+from fxjudge.signals.exits import ExitRules
+
+WALK_FORWARD = "walk-forward"
+JUDGE_OPTIONS = {
+    "estimator": "hgb", "retrain": "monthly", "train_window": "anchored", "embargo": None,
+    "min_train": 100, "threshold": "tune", "cv_folds": 3, "min_kept_fraction": 0.2,
+    "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
+}
+CANDIDATE_COLUMNS = ("side", "probability", "taken", "judged", "label", "label_return",
+                     "resolve_time", "barrier")
+
+
+def judge_settings(options: dict | None) -> dict:
+    """`JUDGE_OPTIONS` with `options` on top; an unknown name is a ConfigError (did you mean)."""
+    for name in options or {}:
+        if name not in JUDGE_OPTIONS:
+            close = difflib.get_close_matches(name, list(JUDGE_OPTIONS), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ConfigError(f"unknown judge option `{name}`; {hint}the options: "
+                              f"{', '.join(JUDGE_OPTIONS)}")
+    return JUDGE_OPTIONS | dict(options or {})
+
+
+def label_rule(rules: ExitRules, options: dict, costs: LabelCosts) -> dict:
+    """The label rule in words and numbers, for cards and run configurations."""
+    horizon = label_horizon(rules, options.get("label_max_bars"))
+    return {"rule": "candidate taken alone, entered at the next open; label 1 when the net "
+                    "pips (fills, spread, slippage, swap, commission) are > 0",
+            "stop_loss_pips": rules.stop_loss_pips, "stop_loss_atr": rules.stop_loss_atr,
+            "take_profit_pips": rules.take_profit_pips, "take_profit_atr": rules.take_profit_atr,
+            "atr_bars": rules.atr_bars, "horizon_bars": horizon,
+            "horizon_from": "strategy" if rules.max_bars is not None else
+            ("label_max_bars" if horizon is not None else "none"),
+            "slippage_pips": costs.slippage_pips,
+            "swap_long_pips": costs.swap_long_pips, "swap_short_pips": costs.swap_short_pips}
+
+
+@dataclass
+class Judgement:
+    """Every candidate's label, out-of-sample probability and veto, and how they were made."""
+
+    candidates: pd.DataFrame
+    features: pd.DataFrame
+    importance: pd.DataFrame | None
+    config: dict
+    warnings: list[str] = field(default_factory=list)
+
+    def probability_on(self, index: pd.DatetimeIndex) -> pd.Series:
+        """The probability on every bar (NaN where no judged candidate), for the engine."""
+        return self.candidates["probability"].reindex(index)
+
+    def allowed_on(self, index: pd.DatetimeIndex) -> pd.Series:
+        """True on every bar but those whose signal the judge rejected."""
+        return self.candidates["taken"].reindex(index, fill_value=True).astype(bool)
+
+    def report(self) -> JudgeReport:
+        """The `JudgeReport` of the judged candidates with a label (trade statistics left to
+        the caller); candidates still open at the end of the data cannot be scored."""
+        c = self.candidates[self.candidates["label"].notna()]
+        report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
+        report.importance = self.importance
+        report.n_not_judged = int((~self.candidates["judged"]).sum())
+        return report
+
+
+def judge_signals(
+    bars: pd.DataFrame,
+    signals: pd.Series,
+    levels: pd.DataFrame | None,
+    rules: ExitRules,
+    judge: str | Path,
+    *,
+    strategy_features: pd.DataFrame | None = None,
+    options: dict | None = None,
+    costs: LabelCosts | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Judgement:
+    """Label, featurise and judge every candidate of `signals`, out of sample.
+
+    `judge` is ``"walk-forward"`` or the folder of a saved model; `options` as `JUDGE_OPTIONS`.
+    """
+    options = judge_settings(options)
+    costs = costs or LabelCosts()
+    labels = label_candidates(bars, signals, levels, rules, costs=costs,
+                              label_max_bars=options["label_max_bars"])
+    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips)
+    config = {"judge": str(judge), **{k: v for k, v in options.items()},
+              "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}
+    if str(judge) == WALK_FORWARD:
+        found = walk_forward(
+            X, labels, estimator=options["estimator"], retrain=options["retrain"],
+            train_window=options["train_window"], embargo=options["embargo"],
+            min_train=options["min_train"], threshold=options["threshold"],
+            cv_folds=options["cv_folds"], min_kept_fraction=options["min_kept_fraction"],
+            random_state=options["random_state"], bar_times=bars.index,
+            importance_repeats=options["importance_repeats"], n_jobs=options["n_jobs"],
+            progress=progress,
+        )
+        probability, taken, importance = found.probability, found.taken, found.importance
+        config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
+                                                  "fit_until": str}).to_dict("records")
+        warnings: list[str] = []
+    else:
+        probability, taken, importance, warnings, card = _apply_saved(Path(judge), X, labels,
+                                                                     options)
+        config |= {"model_card": card, "threshold": card.get("threshold")}
+    judged = probability.notna()
+    candidates = pd.DataFrame({
+        "side": labels["side"].astype(np.int64), "probability": probability,
+        "taken": taken.astype(bool), "judged": judged, "label": labels["label"],
+        "label_return": labels["return_pips"], "resolve_time": labels["resolve_time"],
+        "barrier": labels["barrier"],
+    }, index=labels.index)
+    first = candidates.index[judged.to_numpy()]
+    config["oos_start"] = first[0].isoformat() if len(first) else None
+    config["warnings"] = warnings
+    return Judgement(candidates, X, importance, config, warnings)
+
+
+def _apply_saved(folder: Path, X: pd.DataFrame, labels: pd.DataFrame, options: dict):
+    """Probabilities and vetoes from a saved model, leaving its training window unjudged."""
+    model, card = load_model(folder)
+    expected = list(getattr(model, "feature_names_in_", []))
+    if expected != list(X.columns):
+        missing = [f for f in expected if f not in X.columns]
+        extra = [f for f in X.columns if f not in expected]
+        detail = f"missing {missing}, unexpected {extra}" if missing or extra else "other order"
+        raise ModelError(f"{folder}: the model was trained on other features than this run "
+                         f"gives ({detail}); train it again for this strategy with "
+                         "`fxjudge judge train`")
+    window = card.get("training_window") or {}
+    inside = np.zeros(len(X), dtype=bool)
+    warnings = []
+    if window.get("start") and window.get("end"):
+        start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+        resolved = pd.DatetimeIndex(labels["resolve_time"])
+        reaches = resolved.isna() | (resolved >= start)
+        inside = np.asarray((X.index <= end) & reaches)
+        if inside.any():
+            warnings.append(
+                f"this backtest overlaps the model's training window ({window['start']} to "
+                f"{window['end']}): {int(inside.sum())} of {len(X)} candidates fall in it and "
+                "are not judged (the model saw their outcomes); judge a later period")
+    probability = pd.Series(np.nan, index=X.index, name="probability")
+    outside = ~inside
+    if outside.any():
+        probability[outside] = model.predict_proba(X[outside])[:, 1]
+    taken = probability.isna() | (probability >= model.threshold_)
+    importance = None
+    y = labels["label"].to_numpy(dtype=float)
+    scored = outside & ~np.isnan(y)
+    if options["importance_repeats"] and np.unique(y[scored]).size == 2:
+        importance = permutation_importance_oos(
+            model, X[scored], y[scored].astype(int), n_repeats=options["importance_repeats"],
+            seed=options["random_state"])
+    return probability, taken, importance, warnings, card
+
+
+def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None):
+    """A judge fitted on every resolved candidate (for a saved model), with its row count."""
+    options = judge_settings(options)
+    rows = labels["label"].notna().to_numpy()
+    if rows.sum() < options["min_train"]:
+        raise ModelError(f"only {int(rows.sum())} candidates have a resolved label, fewer than "
+                         f"min_train ({options['min_train']}); train on a longer period")
+    template = make_judge(options["estimator"], threshold=options["threshold"],
+                          cv_folds=options["cv_folds"],
+                          min_kept_fraction=options["min_kept_fraction"],
+                          random_state=options["random_state"])
+    chosen = labels[rows]
+    return template.fit(X[rows], chosen["label"].to_numpy(dtype=int),
+                        starts=chosen.index, ends=pd.DatetimeIndex(chosen["resolve_time"]),
+                        pnl=chosen["return_pips"].to_numpy(dtype=float))
+
+
+__all__ = ["JUDGE_OPTIONS", "WALK_FORWARD", "Judgement", "LabelCosts", "fit_judge",
+           "judge_settings", "judge_signals", "label_candidates", "label_rule", "walk_forward"]

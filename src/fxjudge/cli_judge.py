@@ -1,0 +1,166 @@
+"""`fxjudge judge ...` and the judged parts of `fxjudge backtest`: a thin shell over the API.
+
+`fxjudge judge train` trains a judge on a period and saves it (`fxjudge.api.train_judge`);
+`fxjudge backtest ... --judge walk-forward` (or ``--judge models/NAME``) uses the helpers below
+to turn flags into judge options, show the walk-forward's progress and print the run with and
+without the judge side by side. Errors are mapped to exit codes by `fxjudge.cli.main`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fxjudge.errors import ConfigError
+
+judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
+console = Console(highlight=False, soft_wrap=True)
+
+ModelOption = Annotated[str | None, typer.Option(
+    "--model", help="The judge's estimator: hgb (default), logistic, random_forest or a dotted "
+    "path such as sklearn.ensemble.ExtraTreesClassifier.")]
+RetrainOption = Annotated[str | None, typer.Option(
+    "--retrain", help="Refit the walk-forward judge 'monthly' (default) or every N bars.")]
+TrainWindowOption = Annotated[str | None, typer.Option(
+    "--train-window", help="'anchored' (all the past, default), a duration like 365D, or N bars.")]
+ThresholdOption = Annotated[str | None, typer.Option(
+    "--threshold", help="'tune' (default: best on purged validation folds of the training "
+    "data), 'base_rate', or a probability such as 0.55.")]
+LabelHorizonOption = Annotated[int | None, typer.Option(
+    "--label-max-bars", help="Labelling horizon in bars for strategies without a stop, target "
+    "or max_bars.")]
+
+
+def _number_or_word(text: str, name: str, words: tuple[str, ...], kind: type) -> Any:
+    if text in words:
+        return text
+    try:
+        return kind(text)
+    except ValueError:
+        raise ConfigError(f"`{name}` must be {' or '.join(repr(w) for w in words)} or a "
+                          f"{kind.__name__}, was {text!r}") from None
+
+
+def judge_options(model: str | None = None, retrain: str | None = None,
+                  train_window: str | None = None, threshold: str | None = None,
+                  label_max_bars: int | None = None) -> dict[str, Any]:
+    """The `judge_options` of `fxjudge.api.backtest` that these flags set (others default)."""
+    options: dict[str, Any] = {}
+    if model is not None:
+        options["estimator"] = model
+    if retrain is not None:
+        options["retrain"] = _number_or_word(retrain, "--retrain", ("monthly",), int)
+    if train_window is not None:
+        window = train_window
+        options["train_window"] = int(window) if window.isdigit() else window
+    if threshold is not None:
+        options["threshold"] = _number_or_word(threshold, "--threshold", ("tune", "base_rate"),
+                                               float)
+    if label_max_bars is not None:
+        options["label_max_bars"] = label_max_bars
+    return options
+
+
+@contextmanager
+def walk_forward_progress(enabled: bool = True) -> Iterator[Any]:
+    """A rich progress bar over the walk-forward periods; yields the callback to pass on."""
+    if not enabled:
+        with console.status("backtesting ..."):
+            yield None
+        return
+    columns = (TextColumn("judging: refit per period"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("periods", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else format(value, spec)
+
+
+def print_judged(result) -> None:
+    """The run with and without the judge side by side, the judge's scores and any warning."""
+    config = result.without_judge.config
+    table = Table(title=f"{config['strategy']['name']} on {config['data']['pair']} "
+                  f"{config['data']['timeframe']}: with and without the judge")
+    table.add_column("")
+    table.add_column("without judge", justify="right")
+    table.add_column("with judge", justify="right")
+    rows = zip(result.without_judge.summary_rows(), result.with_judge.summary_rows(), strict=True)
+    for (label, without), (_, with_) in rows:
+        table.add_row(label, without, with_)
+    report = result.judge
+    since = result.judge_config.get("oos_start") or "-"
+    table.add_section()
+    table.add_row(f"Out of sample (from {since[:10]})", "", "")
+    for name, spec in (("sharpe", ".2f"), ("profit_factor", ".2f"), ("max_drawdown", ".2%"),
+                       ("n_trades", ".0f")):
+        table.add_row(f"  {name.replace('_', ' ')}", _fmt(getattr(report.without_judge, name),
+                      spec), _fmt(getattr(report.with_judge, name), spec))
+    console.print(table)
+    s, p = report.scores, report.precision
+    console.print(
+        f"judge: out-of-sample AUC {_fmt(s['auc'], '.3f')} on {s['n']:,} judged candidates "
+        f"({report.n_not_judged:,} not judged), Brier {_fmt(s['brier'], '.4f')}; kept "
+        f"{p['n_taken']:,} ({_fmt(p['kept_fraction'], '.0%')}), win rate of kept "
+        f"{_fmt(p['precision_taken'], '.1%')} against {_fmt(p['base_rate'], '.1%')} for all "
+        f"(random-filter p = {_fmt(report.random_filter.get('precision_p_value'), '.3f')})")
+    for warning in result.judge_config.get("warnings") or []:
+        console.print(f"[bold red]WARNING:[/] [yellow]{warning}[/]")
+
+
+@judge_app.command("train")
+def train(
+    strategy: Annotated[str, typer.Option("--strategy", help="e.g. ema_atr.")],
+    out: Annotated[Path, typer.Option("--out", help="Model folder, e.g. models/ema_eurusd.")],
+    data: Annotated[str | None, typer.Option("--data", help="A price file or folder.")] = None,
+    pair: Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC), exclusive.")] = None,
+    settings: Annotated[
+        list[str] | None, typer.Option("--set", help="Strategy parameter name=value (repeat).")
+    ] = None,
+    spread_pips: Annotated[float | None, typer.Option("--spread-pips")] = None,
+    slippage_pips: Annotated[float | None, typer.Option("--slippage-pips")] = None,
+    model: ModelOption = None,
+    threshold: ThresholdOption = None,
+    label_max_bars: LabelHorizonOption = None,
+) -> None:
+    """Train a judge on a period's candidates and save it (skops model + card.json)."""
+    from fxjudge import runconfig
+    from fxjudge.api import train_judge
+
+    source = data or pair
+    if not source:
+        raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
+    costs = {k: v for k, v in (("spread_pips", spread_pips), ("slippage_pips", slippage_pips))
+             if v is not None}
+    with console.status("labelling candidates and training the judge ..."):
+        folder, card = train_judge(
+            source, strategy, out, params=runconfig.parse_settings(settings or []) or None,
+            costs=costs, start=start, end=end, timeframe=timeframe,
+            pair=pair if data else None,
+            judge_options=judge_options(model, None, None, threshold, label_max_bars),
+        )
+    scores = card.get("validation_scores") or {}
+    window = card["training_window"]
+    console.print(f"trained on {card['candidates']['trained_on']:,} candidates from "
+                  f"{window['start']} to {window['end']}; validation AUC "
+                  f"{_fmt(scores.get('auc'), '.3f')} (purged folds), threshold "
+                  f"{_fmt(card.get('threshold'), '.3f')}")
+    console.print(f"[green]wrote[/] {folder}")

@@ -1,0 +1,146 @@
+"""The judge's feature library: causal, whitelisted features of each signal bar (DESIGN.md §5).
+
+`bar_features(bars)` computes the library on every bar; `judge_features(bars, signals, ...)`
+keeps the signal bars, adds the signal's side and appends the strategy's own features (prefixed
+``strategy_``). Every value at bar t uses bars <= t only (tested by truncation on every column);
+warm-ups stay NaN (never back-filled: the judge's gradient boosting takes NaN as "unknown").
+Distances and moves are in ATR(14) units so that one model reads every pair and volatility
+regime alike; a zero ATR (a frozen market) gives NaN, not infinity.
+
+The columns, all float64:
+
+- volatility: ``atr_pips`` (ATR(14) in pips), ``atr_ratio`` (ATR(14) / ATR(100)), ``vol_ratio``
+  (standard deviation of 20 close-to-close log returns / of 100), ``range_atr`` (the bar's high -
+  low), ``body_atr`` (close - open);
+- trend: ``ret5_atr`` and ``ret20_atr`` (close - close 5 / 20 bars back), ``dist_sma20_atr``,
+  ``dist_sma50_atr``, ``dist_sma200_atr`` (close - SMA), ``sma20_50_atr`` (SMA(20) - SMA(50));
+- oscillators: ``rsi`` (14), ``adx`` (14), ``di_diff`` (+DI - -DI), ``macd_hist_atr`` (MACD
+  12/26/9 histogram);
+- range: ``dist_high20_atr`` / ``dist_low20_atr`` and the 100-bar versions: close - highest high
+  (<= 0) and close - lowest low (>= 0) of the last n bars, the current one included;
+- calendar, at the decision time (the bar's close: open + timeframe, or the open when the bars
+  do not say their timeframe): ``hour_sin``/``hour_cos`` (UTC hour and minute on a 24-hour
+  circle), ``weekday_sin``/``weekday_cos`` (UTC weekday on a 7-day circle), and session flags
+  ``tokyo`` (09:00-18:00 Asia/Tokyo), ``london`` (08:00-17:00 Europe/London) and ``new_york``
+  (08:00-17:00 America/New_York), each in local time through `zoneinfo`, so they follow DST;
+- costs: ``spread_pips`` and ``spread_atr`` at the signal bar (the ``spread`` column, else the
+  fixed `spread_pips` given);
+- ``side`` (+1 buy, -1 sell), in `judge_features` only.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from fxjudge.data.bars import timeframe
+from fxjudge.domain import FxPair
+from fxjudge.errors import must
+from fxjudge.features import indicators as ind
+
+SESSIONS = {
+    "tokyo": (ZoneInfo("Asia/Tokyo"), 9, 18),
+    "london": (ZoneInfo("Europe/London"), 8, 17),
+    "new_york": (ZoneInfo("America/New_York"), 8, 17),
+}
+ATR_BARS = 14
+STRATEGY_PREFIX = "strategy_"
+
+
+def _per_atr(values, atr: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(values, dtype=float) / atr
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _decision_times(bars: pd.DataFrame) -> pd.DatetimeIndex:
+    name = bars.attrs.get("timeframe")
+    return bars.index + timeframe(name).delta if name else bars.index
+
+
+def _calendar(times: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    hours = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
+    weekday = times.day_of_week.to_numpy()
+    out = {
+        "hour_sin": np.sin(2 * np.pi * hours / 24), "hour_cos": np.cos(2 * np.pi * hours / 24),
+        "weekday_sin": np.sin(2 * np.pi * weekday / 7),
+        "weekday_cos": np.cos(2 * np.pi * weekday / 7),
+    }
+    for name, (zone, opens, closes) in SESSIONS.items():
+        local = times.tz_convert(zone)
+        minutes = local.hour.to_numpy() * 60 + local.minute.to_numpy()
+        weekday_local = local.day_of_week.to_numpy() < 5
+        out[name] = ((minutes >= opens * 60) & (minutes < closes * 60) & weekday_local) * 1.0
+    return out
+
+
+def _spread(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -> np.ndarray:
+    if "spread" in bars.columns:
+        spread = bars["spread"].to_numpy(dtype=float) / pip_size
+        return np.where(np.isnan(spread), np.nan if spread_pips is None else spread_pips, spread)
+    if spread_pips is None:
+        raise must("spread_pips", "set when the bars have no 'spread' column", None)
+    return np.full(len(bars), float(spread_pips))
+
+
+def bar_features(bars: pd.DataFrame, *, spread_pips: float | None = None) -> pd.DataFrame:
+    """The library's features (see the module docstring) on every bar, on the bars' index."""
+    pip = FxPair.parse(bars.attrs.get("pair") or "").pip_size
+    close, high, low = bars["close"], bars["high"], bars["low"]
+    c = close.to_numpy(dtype=float)
+    atr = ind.atr(bars, ATR_BARS).to_numpy()
+    returns = np.log(close).diff()
+    directional = ind.adx(bars, ATR_BARS)
+    sma = {n: ind.sma(close, n).to_numpy() for n in (20, 50, 200)}
+    spread = _spread(bars, spread_pips, pip)
+    columns = {
+        "atr_pips": atr / pip,
+        "atr_ratio": _per_atr(atr, ind.atr(bars, 100).to_numpy()),
+        "vol_ratio": (returns.rolling(20).std() / returns.rolling(100).std()).to_numpy(),
+        "range_atr": _per_atr(high - low, atr),
+        "body_atr": _per_atr(close - bars["open"], atr),
+        "ret5_atr": _per_atr(close.diff(5), atr),
+        "ret20_atr": _per_atr(close.diff(20), atr),
+        **{f"dist_sma{n}_atr": _per_atr(c - sma[n], atr) for n in (20, 50, 200)},
+        "sma20_50_atr": _per_atr(sma[20] - sma[50], atr),
+        "rsi": ind.rsi(close, 14).to_numpy(),
+        "adx": directional["adx"].to_numpy(),
+        "di_diff": (directional["plus_di"] - directional["minus_di"]).to_numpy(),
+        "macd_hist_atr": _per_atr(ind.macd(close)["hist"], atr),
+    }
+    for n in (20, 100):
+        columns[f"dist_high{n}_atr"] = _per_atr(c - high.rolling(n).max().to_numpy(), atr)
+        columns[f"dist_low{n}_atr"] = _per_atr(c - low.rolling(n).min().to_numpy(), atr)
+    columns |= _calendar(_decision_times(bars))
+    columns |= {"spread_pips": spread, "spread_atr": _per_atr(spread * pip, atr)}
+    return pd.DataFrame(columns, index=bars.index)
+
+
+def judge_features(
+    bars: pd.DataFrame,
+    signals: pd.Series,
+    strategy_features: pd.DataFrame | None = None,
+    *,
+    spread_pips: float | None = None,
+) -> pd.DataFrame:
+    """The judge's features at the signal bars (rows = non-zero signals, index = their times).
+
+    Library features, then ``side``, then the strategy's numeric features renamed
+    ``strategy_<name>`` (booleans become 0/1; other types are left out).
+    """
+    if not signals.index.equals(bars.index):
+        raise must("signals", "a Series on the bars' index", type(signals).__name__)
+    at = np.flatnonzero(signals.to_numpy() != 0)
+    frame = bar_features(bars, spread_pips=spread_pips).iloc[at].copy()
+    frame["side"] = np.sign(signals.to_numpy()[at]).astype(float)
+    if strategy_features is not None:
+        if not strategy_features.index.equals(bars.index):
+            raise must("strategy_features", "a DataFrame on the bars' index",
+                       type(strategy_features).__name__)
+        usable = strategy_features.select_dtypes(include=["number", "bool"]).astype(float)
+        usable = usable.iloc[at].replace([np.inf, -np.inf], np.nan)
+        frame[[f"{STRATEGY_PREFIX}{name}" for name in usable.columns]] = usable.to_numpy()
+    return frame

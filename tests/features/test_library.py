@@ -1,0 +1,116 @@
+"""The judge's feature library: causal on every column, NaN warm-ups, DST-aware sessions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fxjudge.data.bars import make_bars
+from fxjudge.data.synthetic import synthetic_bars
+from fxjudge.errors import ConfigError
+from fxjudge.features import indicators as ind
+from fxjudge.features.library import bar_features, judge_features
+from fxjudge.features.truncation import assert_causal, truncation_positions
+
+
+@pytest.fixture(scope="module")
+def bars() -> pd.DataFrame:
+    return synthetic_bars("USDJPY", timeframe="M15", n_bars=1500, seed=5)
+
+
+def signals_of(bars: pd.DataFrame) -> pd.Series:
+    body = bars["close"] - bars["open"]
+    big = (body.abs() > 1.5 * body.abs().rolling(50).mean().shift(1)).to_numpy()
+    return pd.Series(np.where(big, np.sign(body), 0.0), index=bars.index)
+
+
+def test_every_library_feature_passes_the_truncation_test(bars):
+    full = bar_features(bars)
+    leaking = set()
+    for t in truncation_positions(len(bars), count=30):
+        cut = bar_features(bars.iloc[: t + 1]).iloc[t]
+        leaking |= {name for name in full.columns
+                    if not pd.Series([cut[name]]).equals(pd.Series([full[name].iloc[t]]))}
+    assert leaking == set()
+    assert len(full.columns) == 28
+
+
+def test_judge_features_pass_the_truncation_test_with_strategy_features(bars):
+    def at_signals(b: pd.DataFrame) -> pd.DataFrame:
+        strategy = pd.DataFrame({"rsi7": ind.rsi(b["close"], 7), "up": b["close"] > b["open"]})
+        frame = judge_features(b, signals_of(b), strategy)
+        return frame.reindex(b.index)  # rows at the signal bars, NaN elsewhere
+
+    assert_causal(at_signals, bars, truncation_positions(len(bars), count=25))
+
+
+def test_a_leaking_feature_fails_the_same_check(bars):
+    def leaky(b: pd.DataFrame) -> pd.DataFrame:
+        frame = bar_features(b)
+        frame["next_close"] = b["close"].shift(-1)
+        return frame
+
+    with pytest.raises(AssertionError, match="looks ahead"):
+        assert_causal(leaky, bars, truncation_positions(len(bars), count=10))
+
+
+def test_warm_ups_stay_nan_never_back_filled(bars):
+    features = bar_features(bars)
+    assert features["dist_sma200_atr"].iloc[:199].isna().all()
+    assert features["dist_sma200_atr"].iloc[199:].notna().all()
+    assert features["atr_ratio"].iloc[:99].isna().all() and features["rsi"].iloc[13:].notna().all()
+    assert features["hour_sin"].notna().all() and features["spread_pips"].notna().all()
+    assert np.isfinite(features.to_numpy()[~np.isnan(features.to_numpy())]).all()
+
+
+def test_columns_side_and_strategy_features(bars):
+    signals = signals_of(bars)
+    strategy = pd.DataFrame({"fast": bars["close"].rolling(5).mean(), "label": "x"},
+                            index=bars.index)
+    frame = judge_features(bars, signals, strategy)
+    assert frame.index.equals(bars.index[signals.to_numpy() != 0])
+    assert list(frame.columns[-2:]) == ["side", "strategy_fast"]  # text columns left out
+    assert set(frame["side"]) == {-1.0, 1.0}
+    assert (frame["side"] == signals[frame.index]).all()
+    assert frame["spread_pips"].iloc[0] == pytest.approx(
+        bars.loc[frame.index[0], "spread"] / 0.01)
+
+
+def hour_bars(times: list[str]) -> pd.DataFrame:
+    index = pd.DatetimeIndex(times, tz="UTC")
+    frame = pd.DataFrame({"open": 1.1, "high": 1.1, "low": 1.1, "close": 1.1, "volume": 0.0,
+                          "spread": 0.0001}, index=index)
+    return make_bars(frame, pair="EURUSD", timeframe_name="H1", source="hand")
+
+
+def test_sessions_follow_daylight_saving_time():
+    # an H1 bar is decided at its close: the bar opening at 06:00 UTC at 07:00 UTC
+    winter = bar_features(hour_bars(["2024-01-10 06:00", "2024-01-10 11:00", "2024-01-10 12:00",
+                                     "2024-01-10 23:00", "2024-01-12 22:00"]))
+    summer = bar_features(hour_bars(["2024-07-10 06:00", "2024-07-10 11:00"]))
+    # 07:00 UTC: 07:00 in London in winter (closed), 08:00 BST in summer (open)
+    assert (winter["london"].iloc[0], summer["london"].iloc[0]) == (0.0, 1.0)
+    # 12:00 UTC: 07:00 in New York in winter (closed), 08:00 EDT in summer (open); 13:00 UTC
+    # is 08:00 EST in winter (open)
+    assert (winter["new_york"].iloc[1], summer["new_york"].iloc[1]) == (0.0, 1.0)
+    assert winter["new_york"].iloc[2] == 1.0
+    # Tokyo has no DST: 00:00 UTC is 09:00 in Tokyo (open); Saturday morning there: closed
+    assert list(winter["tokyo"].iloc[3:]) == [1.0, 0.0]
+
+
+def test_cyclic_time_features():
+    frame = bar_features(hour_bars(["2024-01-10 05:00", "2024-01-10 17:00"]))
+    np.testing.assert_allclose(frame["hour_sin"], [1.0, -1.0], atol=1e-12)  # 06:00, 18:00
+    np.testing.assert_allclose(frame["hour_cos"], [0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(frame["weekday_sin"], np.sin(2 * np.pi * 2 / 7))  # Wednesday
+
+
+def test_spread_needs_a_column_or_spread_pips(bars):
+    plain = bars.drop(columns="spread")
+    with pytest.raises(ConfigError, match="spread_pips"):
+        bar_features(plain)
+    frame = bar_features(plain, spread_pips=0.9)
+    assert (frame["spread_pips"] == 0.9).all()
+    with pytest.raises(ConfigError, match="bars' index"):
+        judge_features(bars, signals_of(bars).iloc[1:])

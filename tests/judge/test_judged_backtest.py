@@ -1,0 +1,238 @@
+"""Judged backtests end to end: the engine's veto, the API's JudgedResult, saved models, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+import fxjudge.api as api
+from fxjudge.cli import main
+from fxjudge.errors import ConfigError, ModelError
+from fxjudge.judge import CANDIDATE_COLUMNS
+from fxjudge.results.judged import JudgedResult
+from fxjudge.signals.exits import ExitRules
+from tests.conftest import REPO
+from tests.engine.scenario import bars as scenario_bars
+from tests.engine.scenario import run as scenario_run
+
+SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+FAST = {"estimator": "logistic", "min_train": 50, "importance_repeats": 2}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with threadpool_limits(limits=1):
+        yield
+
+
+# -- the engine's veto -------------------------------------------------------------------------
+
+ROWS = [(1.1000 + 0.0005 * i, 1.1010 + 0.0005 * i, 1.0990 + 0.0005 * i, 1.1005 + 0.0005 * i)
+        for i in range(8)]
+
+
+def veto(signals, allowed, on_opposite):
+    data = scenario_bars(ROWS)
+    mask = pd.Series(allowed, index=data.index, dtype=bool)
+    return scenario_run(data, signals, rules=ExitRules(on_opposite=on_opposite),
+                        entries_allowed=mask).trades
+
+
+def test_a_rejected_signal_opens_nothing():
+    trades = veto([1, 0, 0, 0, 0, 0, 0, 0], [False] + [True] * 7, "exit")
+    assert trades.empty
+
+
+@pytest.mark.parametrize(("on_opposite", "allowed", "reasons", "sides"), [
+    ("exit", True, ["opposite"], [1]),
+    ("exit", False, ["opposite"], [1]),
+    ("reverse", True, ["reverse", "end_of_data"], [1, -1]),
+    ("reverse", False, ["opposite"], [1]),  # the reverse's new entry is rejected: plain exit
+    ("ignore", False, ["end_of_data"], [1]),
+])
+def test_a_rejected_opposite_signal_still_ends_the_position(on_opposite, allowed, reasons,
+                                                            sides):
+    mask = [True, True, True, allowed, True, True, True, True]
+    trades = veto([1, 0, 0, -1, 0, 0, 0, 0], mask, on_opposite)
+    assert list(trades["exit_reason"]) == reasons and list(trades["side"]) == sides
+    if reasons[0] in ("opposite", "reverse"):
+        assert trades["exit_time"].iloc[0] == scenario_bars(ROWS).index[4]
+
+
+def test_entries_allowed_must_be_booleans_on_the_bars():
+    data = scenario_bars(ROWS)
+    with pytest.raises(ConfigError, match="entries_allowed"):
+        scenario_run(data, [1] + [0] * 7, entries_allowed=pd.Series(1.0, index=data.index))
+
+
+# -- the API -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def judged() -> JudgedResult:
+    with threadpool_limits(limits=1):
+        return api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                            judge="walk-forward", judge_options=FAST)
+
+
+def test_a_judged_backtest_holds_both_runs_on_the_same_calendar(judged):
+    assert isinstance(judged, JudgedResult)
+    assert judged.with_judge.equity.index.equals(judged.without_judge.equity.index)
+    plain = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO)
+    pd.testing.assert_frame_equal(plain.trades.drop(columns="probability"),
+                                  judged.without_judge.trades.drop(columns="probability"))
+    assert len(judged.with_judge.trades) < len(judged.without_judge.trades)
+    assert judged.config["judge"]["judge"] == "walk-forward"
+
+
+def test_the_candidates_table_is_the_contract(judged):
+    c = judged.candidates
+    assert tuple(c.columns) == CANDIDATE_COLUMNS and c.index.name == "time"
+    assert c["taken"].dtype == bool and c["judged"].dtype == bool
+    assert c.loc[~c["judged"], "probability"].isna().all() and c.loc[~c["judged"], "taken"].all()
+    assert c["judged"].sum() > 100 and (~c["judged"]).sum() > 10
+    assert set(c["barrier"].dropna()) <= {"stop_loss", "take_profit", "time"}
+    # a rejected candidate never opens a trade in the judged run; the trades carry probabilities
+    entries = judged.with_judge.trades.set_index("entry_time")
+    index = api.resolve_bars(SAMPLE).index
+    next_open = index[index.get_indexer(c.index) + 1]
+    rejected = pd.Index(next_open[~c["taken"].to_numpy()])
+    assert not rejected.isin(entries.index).any()
+    taken_at = pd.Series(c["probability"].to_numpy(), index=next_open)
+    probability = taken_at.reindex(entries.index)
+    np.testing.assert_array_equal(probability.to_numpy(), entries["probability"].to_numpy())
+
+
+def test_the_judge_report_and_config(judged):
+    report, config = judged.judge, judged.judge_config
+    assert report.scores["n"] == report.precision["n_candidates"] > 100
+    assert report.n_not_judged == int((~judged.candidates["judged"]).sum())
+    for stats in (report.with_judge, report.without_judge):
+        assert stats.n_trades > 0 and not np.isnan(stats.sharpe)
+    assert set(report.importance.index) == set(config["features"])
+    assert config["estimator"] == "logistic" and config["threshold"] == "tune"
+    assert config["label_rule"]["stop_loss_atr"] == 1.5 and config["oos_start"]
+    assert config["periods"][0]["n_train"] >= 50
+    assert "strategy_ema_fast" in config["features"] and "side" in config["features"]
+
+
+def test_a_judged_run_saves_both_runs(judged, tmp_path):
+    folder = judged.save(tmp_path / "run")
+    assert {p.name for p in folder.iterdir()} >= {"without_judge", "with_judge",
+                                                  "candidates.csv", "judge.json"}
+    saved = json.loads((folder / "judge.json").read_text())
+    assert saved["summary"]["scores.n"] == judged.judge.scores["n"]
+
+
+def test_judge_options_are_checked():
+    with pytest.raises(ConfigError, match="did you mean `retrain`"):
+        api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                     judge="walk-forward", judge_options={"retrian": 500})
+    with pytest.raises(ConfigError, match="need `judge`"):
+        api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                     judge_options={"retrain": 500})
+
+
+def test_a_strategy_without_exits_needs_a_labelling_horizon():
+    with pytest.raises(ModelError, match="label_max_bars"):
+        api.backtest(SAMPLE, "sma_cross", costs={"spread_pips": 0.8}, project=REPO,
+                     judge="walk-forward", judge_options=FAST)
+    result = api.backtest(SAMPLE, "sma_cross", costs={"spread_pips": 0.8}, project=REPO,
+                          judge="walk-forward", judge_options=FAST | {"label_max_bars": 24})
+    assert result.judge_config["label_rule"]["horizon_from"] == "label_max_bars"
+
+
+# -- saved models ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("project") / "models" / "ema"
+    with threadpool_limits(limits=1):
+        return api.train_judge(SAMPLE, "ema_atr", out, costs={"spread_pips": 0.8},
+                               start="2017-01-01", end="2017-07-01", project=REPO,
+                               judge_options={"estimator": "logistic", "min_train": 50})
+
+
+def test_a_trained_model_is_saved_with_its_card(model):
+    folder, card = model
+    assert (folder / "model.skops").exists() and (folder / "card.json").exists()
+    assert card["training_window"]["start"].startswith("2017-01-01")
+    assert card["training_window"]["end"] < "2017-07-01"
+    assert card["data_fingerprint"] == api.fingerprint(
+        api.resolve_bars(SAMPLE, start="2017-01-01", end="2017-07-01"))
+    assert card["label_rule"]["take_profit_atr"] == 3.0 and "side" in card["features"]
+    assert 0 <= card["threshold"] <= 1 and card["validation_scores"]["purged"] is True
+    assert card["versions"]["scikit-learn"] and card["strategy"]["name"] == "ema_atr"
+
+
+def test_a_saved_model_judges_a_later_period_without_warning(model, recwarn):
+    folder, card = model
+    result = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                          start="2017-07-01", judge=folder, judge_options={"importance_repeats": 2})
+    c = result.candidates
+    assert c["judged"].all() and not [w for w in recwarn if "overlaps" in str(w.message)]
+    assert (c["taken"] == (c["probability"] >= card["threshold"])).all()
+    assert result.judge_config["model_card"]["data_fingerprint"] == card["data_fingerprint"]
+
+
+def test_a_saved_model_warns_loudly_on_its_training_window(model):
+    folder, _ = model
+    with pytest.warns(UserWarning, match="overlaps the model's training window"):
+        result = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                              judge=folder, judge_options={"importance_repeats": 0})
+    c = result.candidates
+    inside = c.index < pd.Timestamp("2017-06-30", tz="UTC")
+    assert not c.loc[inside, "judged"].any() and c.loc[inside, "taken"].all()
+    assert c.loc[c.index >= pd.Timestamp("2017-07-01", tz="UTC"), "judged"].all()
+    assert any("WARNING" in note for note in result.with_judge.notes)
+
+
+def test_a_saved_model_refuses_other_features(model):
+    folder, _ = model
+    with pytest.raises(ModelError, match="other features"):
+        api.backtest(SAMPLE, "sma_cross", params={"stop_loss_pips": 20}, project=REPO,
+                     costs={"spread_pips": 0.8}, judge=folder)
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_judged_backtest_train_and_apply(tmp_path, capsys):
+    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
+    project = ["--project-dir", str(tmp_path)]
+    common = ["--strategy", "ema_atr", "--data", str(SAMPLE), "--spread-pips", "0.8"]
+    code = main([*project, "backtest", *common, "--judge", "walk-forward", "--model", "logistic",
+                 "--retrain", "monthly", "--train-window", "anchored", "--threshold",
+                 "base_rate"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "with judge" in out and "without judge" in out and "out-of-sample AUC" in out
+    [run] = (tmp_path / "reports").iterdir()
+    assert (run / "candidates.csv").exists()
+
+    code = main([*project, "judge", "train", *common, "--to", "2017-07-01", "--out",
+                 "models/ema", "--model", "logistic"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "validation AUC" in out and (tmp_path / "models" / "ema" / "card.json").exists()
+
+    with pytest.warns(UserWarning):
+        code = main([*project, "backtest", *common, "--judge", "models/ema"])
+    out = capsys.readouterr().out
+    assert code == 0 and "WARNING" in out and "training window" in out
+
+
+def test_cli_judge_flags_need_a_judge(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["backtest", "--strategy", "ema_atr", "--data", str(SAMPLE), "--retrain",
+                 "monthly"]) == 2
+    assert "need `--judge" in capsys.readouterr().err
+    assert main(["backtest", "--strategy", "ema_atr", "--data", str(SAMPLE), "--judge",
+                 "walk-forward", "--threshold", "high"]) == 2
+    assert "`--threshold` must be" in capsys.readouterr().err
