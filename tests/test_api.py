@@ -90,8 +90,9 @@ def test_cli_backtest_file_and_flags(tmp_path, capsys):
                  "--spread-pips", "0.8", "--lots", "2", "--set", "slow_bars=40"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "Net profit" in out and "wrote" in out
-    [folder] = (tmp_path / "reports").iterdir()
+    assert "Net profit" in out and "report.html" in out
+    [folder] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    assert (folder / "report.html").exists() and (tmp_path / "reports" / "index.html").exists()
     saved = tomllib.loads((folder / "config.toml").read_text())
     assert saved["costs"]["spread_pips"] == 0.8  # the flag beats the file
     assert saved["sizing"] == {"lots": 2.0}  # one sizing: the flag replaces the file's

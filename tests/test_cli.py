@@ -8,13 +8,6 @@ from tests.conftest import REPO, shared_file
 SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
 
 
-def test_run_describes_the_bundled_sample(capsys, monkeypatch):
-    monkeypatch.chdir(REPO)
-    assert main(["run"]) == 0
-    out = capsys.readouterr().out
-    assert "EURUSD_H1_2017_ASK.csv" in out and "6,225 / 6,225" in out and "ask" in out
-
-
 def test_import_list_info_resample(tmp_path, capsys):
     project = ["--project-dir", str(tmp_path)]
     assert main([*project, "data", "import", str(SAMPLE)]) == 0

@@ -20,6 +20,7 @@ import pandas as pd
 
 from fxjudge import config as project_config
 from fxjudge.data.bars import check_bars
+from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import load_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import simulate
@@ -180,7 +181,7 @@ def backtest(
             "pair": fx_pair.symbol,
             "timeframe": bars.attrs.get("timeframe"),
             "start": bars.index[0].isoformat(),
-            "end": bars.index[-1].isoformat(),
+            "end": period_end(bars).isoformat(),
             "bars": len(bars),
             "price_side": bars.attrs.get("price_side", "bid"),
             "fingerprint": fingerprint(bars),
@@ -197,6 +198,8 @@ def backtest(
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if judge is not None:
+        configuration["judge"] = {"mode": str(judge), **_plain(judge_options or {})}
     result = BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
                             notes=list(run.notes))
     if verdict is None:
@@ -208,6 +211,17 @@ def backtest(
     with_judge = BacktestResult(trades=judged_run.trades, equity=judged_run.equity,
                                 config=configuration, notes=list(judged_run.notes))
     return _judged_result(result, with_judge, verdict)
+
+
+def period_end(bars: pd.DataFrame) -> pd.Timestamp:
+    """The exclusive end of the bars' period: the last bar's open plus one bar.
+
+    A run's saved ``[data] start`` and ``end`` are this half-open range, so that rerunning its
+    config.toml takes exactly the same bars.
+    """
+    name = bars.attrs.get("timeframe")
+    step = timeframe_of(name).delta if name else pd.Timedelta(seconds=1)
+    return bars.index[-1] + step
 
 
 def _strategy_name(spec, chosen: Strategy) -> str:

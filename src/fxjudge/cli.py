@@ -241,18 +241,18 @@ def backtest_command(
     train_window: cli_judge.TrainWindowOption = None,
     threshold: cli_judge.ThresholdOption = None,
     label_max_bars: cli_judge.LabelHorizonOption = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
 ) -> None:
-    """Backtest a strategy and write reports/<run-id>/ (trades, equity, stats, config)."""
+    """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
-    from fxjudge.api import backtest, save_run
 
+    base = runconfig.load_file(config_file) if config_file else {}
     options = cli_judge.judge_options(model, retrain, train_window, threshold, label_max_bars)
-    if options and judge is None:
+    if options and judge is None and "judge" not in base:
         raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold` and "
                           "`--label-max-bars` need `--judge walk-forward` (or --judge "
                           "models/NAME)")
 
-    base = runconfig.load_file(config_file) if config_file else {}
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,
                  "end": end},
@@ -264,8 +264,26 @@ def backtest_command(
                     "lot_size": lot_size},
         "sizing": {"lots": lots, "units": units, "risk_fraction": risk_fraction},
     }
+    if judge is not None or options:
+        flags["judge"] = {"mode": judge, **options}
     merged = runconfig.merge(base, flags)
+    _execute(merged, lang=lang)
+
+
+def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
+    """Run a checked configuration, save it under reports/, write its report and the index.
+
+    The one path for `backtest` and `run`: every run ends in reports/<run-id>/report.html.
+    """
+    from fxjudge import runconfig
+    from fxjudge.api import backtest, save_run
+    from fxjudge.report import write_run_report
+
     data_cfg = merged.get("data", {})
+    judge_cfg = dict(merged.get("judge") or {})
+    mode = judge_cfg.pop("mode", None)
+    if judge_cfg and mode is None:
+        raise ConfigError("the [judge] options need `mode` ('walk-forward' or models/NAME)")
     name = merged.get("strategy", {}).get("name")
     if not name:
         raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")
@@ -273,37 +291,62 @@ def backtest_command(
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs, account, sizing = runconfig.resolve(merged)
-    with cli_judge.walk_forward_progress(judge == "walk-forward") as progress:
+    with cli_judge.walk_forward_progress(mode == "walk-forward") as progress:
         result = backtest(
             source, name, params=merged.get("strategy", {}).get("params"), costs=costs,
             account=account, sizing=sizing, start=data_cfg.get("start"),
             end=data_cfg.get("end"), timeframe=data_cfg.get("timeframe"),
             pair=data_cfg.get("pair") if data_cfg.get("source") else None,
-            conversion=data_cfg.get("conversion"), judge=judge,
-            judge_options=options or None, progress=progress,
+            conversion=data_cfg.get("conversion"), judge=mode,
+            judge_options=judge_cfg or None, progress=progress,
         )
     folder = save_run(result)
-    if judge is not None:
+    command = f"fxjudge backtest --config {folder / 'config.toml'}"
+    report = write_run_report(result, folder, lang, command=command)
+    if mode is not None:
         cli_judge.print_judged(result)
-        console.print(f"[green]wrote[/] {folder}")
-        return
-    table = Table(title=f"{result.config['strategy']['name']} on {result.config['data']['pair']} "
-                  f"{result.config['data']['timeframe']}", show_header=False)
-    for label, value in result.summary_rows():
-        table.add_row(label, value)
-    console.print(table)
-    for note in result.notes:
-        console.print(f"  - {note}")
-    console.print(f"[green]wrote[/] {folder}")
+    else:
+        table = Table(title=f"{result.config['strategy']['name']} on "
+                      f"{result.config['data']['pair']} {result.config['data']['timeframe']}",
+                      show_header=False)
+        for label, value in result.summary_rows():
+            table.add_row(label, value)
+        console.print(table)
+        for note in result.notes:
+            console.print(f"  - {note}")
+    console.print(f"[green]report[/] {report}")
+    return result, report
+
+
+#: The main job's defaults: the bundled sample, a strategy with stop, target and time exits
+#: (so every candidate has a label), the sample's missing spread set, and the walk-forward judge.
+MAIN_JOB = {
+    "data": {"timeframe": "H1"},
+    "strategy": {"name": "bollinger_reversion"},
+    "costs": {"spread_pips": 0.8},
+    "judge": {"mode": "walk-forward", "retrain": "monthly", "min_train": 60},
+}
 
 
 @app.command("run")
-def run() -> None:
-    """The main job. Until the engine lands: load and describe the bundled sample."""
-    path = config.sample_path()
-    _, report = read_file(path)
-    console.print(f"Bundled sample: {path}")
-    _print_report(report)
+def run(
+    config_file: Annotated[
+        Path | None, typer.Argument(help="A run .toml file; default: the bundled sample.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
+) -> None:
+    """The whole verification in one command: backtest with and without the walk-forward AI
+    judgment, write the HTML report and the run index, print the headline."""
+    from fxjudge import runconfig
+    from fxjudge.report.verdict import headline_text
+
+    defaults = {**MAIN_JOB, "data": {**MAIN_JOB["data"], "source": str(config.sample_path())}}
+    file_cfg = runconfig.load_file(config_file) if config_file else {}
+    merged = runconfig.merge(defaults, file_cfg)
+    result, report = _execute(merged, lang=lang)
+    if hasattr(result, "judge"):
+        console.print(f"[bold]{headline_text(result, lang)}[/]")
+    console.print(f"Open {report} in a browser; all runs: {report.parent.parent / 'index.html'}")
 
 
 def _print_report(report: DataReport) -> None:

@@ -39,6 +39,16 @@ def strategies_dir(project: str | Path | None = None) -> Path:
     return project_dir(project) / "strategies"
 
 
+SAMPLE_NAME = "EURUSD_H1_2017_ASK.csv"
+
+
 def sample_path(project: str | Path | None = None) -> Path:
-    """The bundled sample: Dukascopy EURUSD H1 ask prices of 2017 (see data/sample/README.md)."""
-    return data_dir(project) / "sample" / "EURUSD_H1_2017_ASK.csv"
+    """The bundled sample: Dukascopy EURUSD H1 ask prices of 2017 (see data/sample/README.md).
+
+    The project's own `data/sample/` first; else the one of the fxjudge checkout this package
+    runs from (an editable install), so `fxjudge run` works from any project directory.
+    """
+    own = data_dir(project) / "sample" / SAMPLE_NAME
+    if own.exists():
+        return own
+    return Path(__file__).resolve().parents[2] / "data" / "sample" / SAMPLE_NAME

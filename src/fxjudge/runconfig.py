@@ -13,6 +13,11 @@ key is an error with "did you mean")::
     [account]   currency = "JPY"; balance = 1000000; leverage = 25; lot_size = 10000
                 stop_out_level = 0.5
     [sizing]    lots = 1          # or units = 10000, or risk_fraction = 0.01
+    [judge]     mode = "walk-forward"   # or "models/NAME"; and options: retrain = "monthly",
+                train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
+
+A saved run's config.toml also records what it ran on (``[data] bars, price_side,
+fingerprint``, ``versions``, ``created``): those are read back without complaint and ignored.
 
 `resolve` turns the merged dictionary into the objects the engine takes, and `to_toml_dict`
 gives back the complete configuration (defaults filled in) that reruns the run exactly.
@@ -28,11 +33,16 @@ from typing import Any
 
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.errors import ConfigError
+from fxjudge.judge import JUDGE_OPTIONS
 
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
+#: What a saved run records besides its settings: read back without complaint, never used.
+RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
+RECORDED_TOP = ("versions", "created", "command", "n_trials")
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "data": DATA_KEYS,
-    "strategy": ("name", "params"),
+    "data": DATA_KEYS + RECORDED["data"],
+    "strategy": ("name", "params") + RECORDED["strategy"],
+    "judge": ("mode", *JUDGE_OPTIONS),
     "costs": tuple(f.name for f in dataclasses.fields(Costs)),
     "account": tuple(f.name for f in dataclasses.fields(Account)),
     "sizing": tuple(f.name for f in dataclasses.fields(Sizing)),
@@ -49,6 +59,8 @@ def _unknown(kind: str, name: str, known: tuple[str, ...] | list[str]) -> Config
 def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[str, Any]:
     """Raise `ConfigError` for an unknown table or key; return `config` unchanged."""
     for section, values in config.items():
+        if section in RECORDED_TOP:
+            continue
         if section not in SECTIONS:
             raise _unknown(f"table in {origin}", section, list(SECTIONS))
         if not isinstance(values, dict):
@@ -73,7 +85,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """`overrides` on top of `base`, table by table (None values in `overrides` are skipped)."""
-    merged = {section: dict(values) for section, values in base.items()}
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
     for section, values in overrides.items():
         target = merged.setdefault(section, {})
         for key, value in values.items():

@@ -2,9 +2,12 @@
 
 Inputs are arrays aligned on the candidates: `prob` the out-of-sample probability of a win
 (NaN = candidate not judged, left out of every statistic here), `label` 1 for a win and 0 for a
-loss, `taken` True where the judge kept the trade, `pnl` the candidate's net result as if taken
-(any one unit: pips, R multiples or account currency). Undefined numbers are NaN with a reason,
-never a sentinel.
+loss (NaN = unresolved: the candidate was still open at the end of the data, its outcome is not
+known, so it is left out of every statistic that needs a label: scores, calibration, precision
+and the random filter), `taken` True where the judge kept the trade, `pnl` the candidate's net
+result as if taken (any one unit: pips, R multiples or account currency; NaN where unresolved).
+`judge_report` counts both kinds it leaves out (`n_not_judged`, `n_unresolved`). Undefined
+numbers are NaN with a reason, never a sentinel.
 """
 
 from __future__ import annotations
@@ -76,8 +79,15 @@ def calibration_table(prob, label, bins: int = 10, strategy: str = "quantile") -
 
 
 def precision_vs_base(label, taken) -> dict:
-    """Win rate of the taken trades against the win rate of all judged candidates (the base)."""
+    """Win rate of the taken trades against the win rate of all judged candidates (the base).
+
+    Unresolved candidates (NaN label) are left out of both.
+    """
     y, kept = np.asarray(label, dtype=float), np.asarray(taken, dtype=bool)
+    if y.shape != kept.shape:
+        raise must("taken", f"as long as `label` ({len(y)})", len(kept))
+    resolved = ~np.isnan(y)
+    y, kept = y[resolved], kept[resolved]
     n, n_taken = len(y), int(kept.sum())
     precision = float(y[kept].mean()) if n_taken else math.nan
     base = float(y.mean()) if n else math.nan
@@ -96,14 +106,25 @@ def random_filter_test(
     one-sided p-value P(random precision >= observed) is exact (`scipy.stats.hypergeom`), with
     the 5/50/95% quantiles of the random precision. Mean P&L: `n_draws` random subsets (seeded)
     give its distribution; p-value = (1 + #draws >= observed) / (1 + n_draws).
+
+    Unresolved candidates (NaN `label`, or NaN `pnl`) are left out of both tests, so that both
+    compare the same candidates.
     """
     kept = np.asarray(taken, dtype=bool)
+    resolved = np.ones(len(kept), dtype=bool)
+    for name, values in (("label", label), ("pnl", pnl)):
+        if values is not None:
+            values = np.asarray(values, dtype=float)
+            if values.shape != kept.shape:
+                raise must(name, f"as long as `taken` ({len(kept)})", len(values))
+            resolved &= ~np.isnan(values)
+    kept = kept[resolved]
     n, m = len(kept), int(kept.sum())
     out: dict = {"n_candidates": n, "n_taken": m, "undefined_reason": ""}
     if m == 0:
         out["undefined_reason"] = "no trades taken: nothing to compare with a random filter"
     if label is not None:
-        y = np.asarray(label, dtype=int)
+        y = np.asarray(label, dtype=float)[resolved].astype(int)
         wins, wins_taken = int(y.sum()), int(y[kept].sum())
         dist = hypergeom(n, wins, m)
         out |= {"precision_taken": wins_taken / m if m else math.nan,
@@ -111,7 +132,7 @@ def random_filter_test(
         out |= {f"precision_random_q{q}": float(dist.ppf(q / 100) / m) if m else math.nan
                 for q in (5, 50, 95)}
     if pnl is not None:
-        values = np.asarray(pnl, dtype=float)
+        values = np.asarray(pnl, dtype=float)[resolved]
         observed = float(values[kept].mean()) if m else math.nan
         draws = _random_subset_means(values, m, n_draws, seed) if m else np.array([math.nan])
         beaten = np.sum(draws >= observed - 1e-12 * max(1.0, abs(observed)))
@@ -164,20 +185,26 @@ class TradeStats:
 
 @dataclass
 class JudgeReport:
-    """Everything the report says about the judge; `summary()` flattens it to scalars."""
+    """Everything the report says about the judge; `summary()` flattens it to scalars.
+
+    `n_not_judged`: candidates without an out-of-sample probability (before the first window);
+    `n_unresolved`: judged candidates still open at the end of the data (no label), left out of
+    every label-based statistic.
+    """
 
     scores: dict
     precision: dict
     random_filter: dict
     calibration: pd.DataFrame
     n_not_judged: int = 0
+    n_unresolved: int = 0
     importance: pd.DataFrame | None = None
     with_judge: TradeStats = field(default_factory=TradeStats)
     without_judge: TradeStats = field(default_factory=TradeStats)
 
     def summary(self) -> dict:
         """Scalar numbers only, prefixed by their group (for tables, JSON and cards)."""
-        out = {"n_not_judged": self.n_not_judged}
+        out = {"n_not_judged": self.n_not_judged, "n_unresolved": self.n_unresolved}
         for group in ("scores", "precision", "random_filter"):
             out |= {f"{group}.{k}": v for k, v in getattr(self, group).items()}
         for group in ("with_judge", "without_judge"):
@@ -187,16 +214,24 @@ class JudgeReport:
 
 def judge_report(prob, label, taken, pnl=None, *, bins: int = 10, n_draws: int = 10_000,
                  seed: int = 0) -> JudgeReport:
-    """Build a `JudgeReport` on the judged candidates (finite `prob`) of one backtest."""
+    """Build a `JudgeReport` on the judged (finite `prob`), resolved (finite `label`) candidates
+    of one backtest; the others are counted in `n_not_judged` and `n_unresolved`."""
     prob = np.asarray(prob, dtype=float)
-    judged = ~np.isnan(prob)
-    label = np.asarray(label, dtype=float)[judged]
-    kept = np.asarray(taken, dtype=bool)[judged]
-    values = None if pnl is None else np.asarray(pnl, dtype=float)[judged]
+    label = np.asarray(label, dtype=float)
+    kept = np.asarray(taken, dtype=bool)
+    values = None if pnl is None else np.asarray(pnl, dtype=float)
+    for name, column in (("label", label), ("taken", kept), ("pnl", values)):
+        if column is not None and column.shape != prob.shape:
+            raise must(name, f"as long as `prob` ({len(prob)})", len(column))
+    judged, resolved = ~np.isnan(prob), ~np.isnan(label)
+    use = judged & resolved
+    label, kept, prob = label[use], kept[use], prob[use]
+    values = None if values is None else values[use]
     return JudgeReport(
-        scores=probability_scores(prob[judged], label),
+        scores=probability_scores(prob, label),
         precision=precision_vs_base(label, kept),
         random_filter=random_filter_test(kept, label=label, pnl=values, n_draws=n_draws, seed=seed),
-        calibration=calibration_table(prob[judged], label, bins=bins),
+        calibration=calibration_table(prob, label, bins=bins),
         n_not_judged=int((~judged).sum()),
+        n_unresolved=int((judged & ~resolved).sum()),
     )

@@ -11,10 +11,6 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-import pandas as pd
-
-from fxjudge.data.bars import timeframe
-
 COSTS = {"spread_pips": "--spread-pips", "slippage_pips": "--slippage-pips",
          "commission_per_lot": "--commission-per-lot", "swap_long_pips": "--swap-long-pips",
          "swap_short_pips": "--swap-short-pips"}
@@ -34,9 +30,8 @@ def backtest_command(config: dict) -> str:
         words += ["--pair", source or str(data.get("pair", ""))]
     if data.get("timeframe"):
         words += ["--timeframe", str(data["timeframe"])]
-    if data.get("start") and data.get("end") and data.get("timeframe"):
-        end = pd.Timestamp(data["end"]) + timeframe(data["timeframe"]).delta
-        words += ["--from", str(data["start"]), "--to", end.isoformat()]
+    if data.get("start") and data.get("end"):  # the saved period is half-open: [start, end)
+        words += ["--from", str(data["start"]), "--to", str(data["end"])]
     for key, value in (strategy.get("params") or {}).items():
         if value is not None:
             words += ["--set", f"{key}={value}"]

@@ -152,6 +152,6 @@ def load_price_bars(config: dict, project: str | Path | None = None
 
 def _between(bars: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     attrs = dict(bars.attrs)
-    clipped = bars[(bars.index >= pd.Timestamp(start)) & (bars.index <= pd.Timestamp(end))]
+    clipped = bars[(bars.index >= pd.Timestamp(start)) & (bars.index < pd.Timestamp(end))]
     clipped.attrs = attrs
     return clipped

@@ -67,3 +67,15 @@ def _change(name: str, change: float, currency: str) -> str:
         text = fmt.number(change * scale, 1, sign=True)
         return text if text == "n/a" else f"{text} pp"
     return fmt.statistic(name, change, currency, sign=True)
+
+
+def headline_text(result, lang: str = "en") -> str:
+    """The verdict of a `JudgedResult` as one plain line (what `fxjudge run` prints)."""
+    from fxjudge.report.i18n import labels
+    from fxjudge.results.metrics import full_statistics
+
+    with_stats, _ = full_statistics(result.with_judge)
+    without_stats, _ = full_statistics(result.without_judge)
+    verdict = judge_verdict(with_stats, without_stats, result.judge,
+                            result.with_judge.currency, labels(lang))
+    return f"{verdict.headline} {verdict.detail}"

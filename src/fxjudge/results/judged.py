@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import tomli_w
 
 from fxjudge.judge.evaluation import JudgeReport
-from fxjudge.results.result import BacktestResult
+from fxjudge.results.result import BacktestResult, toml_safe
 
 
 @dataclass
@@ -41,12 +42,18 @@ class JudgedResult:
 
     @property
     def config(self) -> dict:
-        """The run's configuration, with the judge's."""
-        return {**self.without_judge.config, "judge": self.judge_config}
+        """The run's configuration: what reruns it, its ``[judge]`` table included.
+
+        How each walk-forward period went (thresholds, sizes) is in `judge_config`.
+        """
+        return self.without_judge.config
 
     def save(self, folder: str | Path) -> Path:
-        """Write both runs (``without_judge/``, ``with_judge/``), candidates, importance, judge.json."""
+        """Write config.toml (reruns it), both runs (``without_judge/``, ``with_judge/``),
+        candidates, importance and judge.json."""
         folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.toml").write_text(tomli_w.dumps(toml_safe(self.config)))
         self.without_judge.save(folder / "without_judge")
         self.with_judge.save(folder / "with_judge")
         self.candidates.to_csv(folder / "candidates.csv", index_label="time")

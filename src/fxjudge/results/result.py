@@ -148,16 +148,16 @@ class BacktestResult:
             "notes": self.notes,
         }
         (folder / "stats.json").write_text(json.dumps(payload, indent=2))
-        (folder / "config.toml").write_text(tomli_w.dumps(_toml_safe(self.config)))
+        (folder / "config.toml").write_text(tomli_w.dumps(toml_safe(self.config)))
         return folder
 
 
-def _toml_safe(value):
+def toml_safe(value):
     """TOML has no null: drop None values (they mean 'not set', the default)."""
     if isinstance(value, dict):
-        return {k: _toml_safe(v) for k, v in value.items() if v is not None}
+        return {k: toml_safe(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [_toml_safe(v) for v in value]
+        return [toml_safe(v) for v in value]
     return value
 
 

@@ -1,0 +1,62 @@
+"""`fxjudge run`, the README's main job, and rerunning a run exactly from its config.toml."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from fxjudge.cli import main
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "strategies", folder / "strategies")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def main_job(project):
+    code = main(["--project-dir", str(project), "run"])
+    [run] = [p for p in (project / "reports").iterdir() if p.is_dir()]
+    return code, run
+
+
+def test_run_is_a_judged_backtest_with_report_and_index(main_job, project):
+    code, run = main_job
+    assert code == 0
+    assert (run / "report.html").stat().st_size > 1_000_000  # plotly embedded: works offline
+    assert (project / "reports" / "index.html").exists()
+    for part in ("config.toml", "candidates.csv", "judge.json", "without_judge/trades.csv",
+                 "with_judge/trades.csv"):
+        assert (run / part).exists(), part
+    candidates = pd.read_csv(run / "candidates.csv")
+    assert len(candidates) == 399 and candidates["probability"].notna().sum() > 300
+    html = (run / "report.html").read_text()
+    assert "bollinger_reversion" in html and "EURUSD" in html
+
+
+def test_run_prints_the_headline_and_the_path(project, capsys):
+    assert main(["--project-dir", str(project), "run", "--lang", "ja"]) == 0
+    out = capsys.readouterr().out
+    assert "report.html" in out and "index.html" in out
+    assert "ランダム" in out or "証拠" in out  # the Japanese verdict
+
+
+def test_config_toml_reruns_the_judged_run_exactly(main_job, project):
+    _, run = main_job
+    before = {p.name for p in (project / "reports").iterdir()}
+    assert main(["--project-dir", str(project), "backtest", "--config",
+                 str(run / "config.toml")]) == 0
+    [rerun] = [project / "reports" / n for n in
+               {p.name for p in (project / "reports").iterdir()} - before if n != "index.html"]
+    for part in ("candidates.csv", "with_judge/trades.csv", "without_judge/trades.csv"):
+        assert (rerun / part).read_text() == (run / part).read_text(), part
+
+
+def test_report_rebuilds_from_a_saved_run(main_job, capsys):
+    _, run = main_job
+    (run / "report.html").unlink()
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").exists()
