@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,23 @@ class JudgedResult:
         How each walk-forward period went (thresholds, sizes) is in `judge_config`.
         """
         return self.without_judge.config
+
+    def _repr_html_(self) -> str:
+        """Notebook view: both runs side by side, then the judge's out-of-sample scores."""
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(label)}</th><td>{escape(a)}</td>"
+            f"<td>{escape(b)}</td></tr>"
+            for (label, a), (_, b) in zip(self.without_judge.summary_rows(),
+                                          self.with_judge.summary_rows(), strict=True)
+        )
+        scores, precision = self.judge.scores, self.judge.precision
+        p_value = self.judge.random_filter.get("precision_p_value", math.nan)
+        line = (f"out-of-sample AUC {scores.get('auc', math.nan):.3f} on {scores.get('n', 0):,} "
+                f"judged candidates; kept {precision.get('n_taken', 0):,}, win rate "
+                f"{precision.get('precision_taken', math.nan):.1%} against "
+                f"{precision.get('base_rate', math.nan):.1%} (random-filter p = {p_value:.3f})")
+        return (f"<div><table><tr><th></th><th>without judge</th><th>with judge</th></tr>{rows}"
+                f"</table><p>{escape(line)}</p></div>")
 
     def save(self, folder: str | Path) -> Path:
         """Write config.toml (reruns it), both runs (``without_judge/``, ``with_judge/``),
