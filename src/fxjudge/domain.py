@@ -42,7 +42,9 @@ class FxPair:
                     f"`{name}` must be a known currency code (e.g. USD, JPY), was {code!r}"
                 )
         if self.base == self.quote:
-            raise ConfigError(f"a pair needs two different currencies, got {self.base}/{self.quote}")
+            raise ConfigError(
+                f"a pair needs two different currencies, got {self.base}/{self.quote}"
+            )
 
     @classmethod
     def parse(cls, text: str | FxPair) -> FxPair:
@@ -73,7 +75,7 @@ class FxPair:
 
     @property
     def pip_size(self) -> float:
-        """Price change of one pip: 0.01 for JPY-quoted pairs, 0.0001 otherwise; metals their own."""
+        """One pip in price: 0.01 for JPY-quoted pairs, 0.0001 otherwise; metals their own."""
         if self.base in _PIP_BY_BASE:
             return _PIP_BY_BASE[self.base]
         return 0.01 if self.quote == "JPY" else 0.0001

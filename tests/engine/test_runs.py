@@ -14,8 +14,8 @@ import pytest
 from fxjudge.data.load import load_bars
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.engine import Account, Costs, Sizing, simulate
-from fxjudge.signals.barriers import SLIPPED_REASONS, barrier_exit
 from fxjudge.engine.feed import ArrayFeed
+from fxjudge.signals.barriers import SLIPPED_REASONS, barrier_exit
 from fxjudge.signals.exits import ExitRules
 from tests.conftest import shared_file
 

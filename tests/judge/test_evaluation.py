@@ -130,3 +130,31 @@ def test_judge_report_keeps_to_judged_candidates_and_has_backtest_slots():
     assert summary["with_judge.sharpe"] == 1.2 and math.isnan(summary["without_judge.sharpe"])
     assert summary["random_filter.mean_pnl_taken"] == pytest.approx(0.5)
     assert all(np.isscalar(v) for v in summary.values())
+
+
+def test_unresolved_candidates_are_counted_and_left_out_of_every_label_statistic():
+    # judged candidates still open at the end of the data have no label (NaN) and no P&L
+    prob = np.array([0.9, 0.8, 0.3, 0.2, np.nan, 0.7, 0.1, np.nan])
+    label = np.array([1, 0, 0, 1, 1, np.nan, np.nan, np.nan])
+    pnl = np.array([2.0, -1.0, -1.0, 2.0, 5.0, np.nan, np.nan, np.nan])
+    taken = np.isnan(prob) | (prob >= 0.5)
+    report = judge_report(prob, label, taken, pnl=pnl, n_draws=200)
+    assert report.n_not_judged == 2 and report.n_unresolved == 2
+    resolved = judge_report(prob[:5], label[:5], taken[:5], pnl=pnl[:5], n_draws=200)
+    assert report.scores == resolved.scores and report.precision == resolved.precision
+    assert report.random_filter == resolved.random_filter
+    pd.testing.assert_frame_equal(report.calibration, resolved.calibration)
+    assert report.precision["n_candidates"] == 4 and report.precision["n_taken"] == 2
+    assert report.random_filter["n_candidates"] == 4
+    assert report.random_filter["precision_p_value"] == pytest.approx(
+        exact_p_value(label[:4], taken[:4], np.mean))
+    assert report.calibration["count"].sum() == 4
+    summary = report.summary()
+    assert summary["n_unresolved"] == 2 and not any(
+        isinstance(v, float) and math.isnan(v)
+        for k, v in summary.items() if k.startswith(("scores.", "precision.", "random_filter."))
+        and k != "scores.undefined_reason")
+    # the pure functions leave unresolved candidates out on their own too
+    alone = random_filter_test(taken[:7], label=label[:7], pnl=pnl[:7], n_draws=200)
+    assert alone == random_filter_test(taken[:5], label=label[:5], pnl=pnl[:5], n_draws=200)
+    assert precision_vs_base(label[:7], taken[:7]) == precision_vs_base(label[:5], taken[:5])

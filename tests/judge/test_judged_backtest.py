@@ -87,7 +87,8 @@ def test_a_judged_backtest_holds_both_runs_on_the_same_calendar(judged):
     pd.testing.assert_frame_equal(plain.trades.drop(columns="probability"),
                                   judged.without_judge.trades.drop(columns="probability"))
     assert len(judged.with_judge.trades) < len(judged.without_judge.trades)
-    assert judged.config["judge"]["judge"] == "walk-forward"
+    assert judged.config["judge"]["mode"] == "walk-forward"
+    assert judged.judge_config["judge"] == "walk-forward"
 
 
 def test_the_candidates_table_is_the_contract(judged):
@@ -213,7 +214,7 @@ def test_cli_judged_backtest_train_and_apply(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "with judge" in out and "without judge" in out and "out-of-sample AUC" in out
-    [run] = (tmp_path / "reports").iterdir()
+    [run] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
     assert (run / "candidates.csv").exists()
 
     code = main([*project, "judge", "train", *common, "--to", "2017-07-01", "--out",

@@ -127,6 +127,21 @@ def test_uncalibrated_and_default_hgb_judges_fit():
     assert 0 < hgb.predict_proba(X)[:, 1].mean() < 1
 
 
+def test_unweighted_hgb_handles_imbalance_by_calibration_and_threshold():
+    # about 20% wins: the preset has no class weights (fast binning), so the calibrated
+    # probabilities must still be win rates and the tuned veto must keep the better trades
+    X, _, starts, ends = candidates(n=600, seed=3)
+    y = np.array(1.5 * X["atr_ratio"] + np.random.default_rng(3).normal(size=len(X)) > 1.6,
+                 dtype=int)
+    assert 0.15 < y.mean() < 0.25
+    judge = Judge(estimator="hgb").fit(X, y, starts=starts, ends=ends)
+    seen = ~np.isnan(judge.validation_proba_)
+    assert abs(judge.validation_proba_[seen].mean() - y[seen].mean()) < 0.05
+    assert judge.validation_scores_["auc"] > 0.7
+    assert judge.validation_scores_["precision_kept"] > y[seen].mean()
+    assert 0 < judge.predict(X).mean() < 1
+
+
 def test_one_class_and_thin_folds_are_model_errors():
     X, y, starts, ends = candidates()
     with pytest.raises(ModelError, match="exactly two label classes"):
@@ -151,8 +166,9 @@ def test_bad_parameters_are_config_errors(params, name):
 
 def test_make_estimator_names_and_dotted_paths():
     hgb = make_estimator(random_state=3)
-    assert isinstance(hgb, HistGradientBoostingClassifier) and hgb.class_weight == "balanced"
+    assert isinstance(hgb, HistGradientBoostingClassifier) and hgb.class_weight is None
     assert hgb.random_state == 3 and hgb.early_stopping is False
+    assert make_estimator("hgb", class_weight="balanced").class_weight == "balanced"
     logistic = make_estimator("logistic", C=0.5)
     assert isinstance(logistic, Pipeline) and logistic[-1].C == 0.5
     assert logistic[-1].class_weight == "balanced"

@@ -95,9 +95,9 @@ def report_stub(p_value, precision=0.6, base=0.5):
                    "n_candidates": 100})
 
 
-def stats(net):
+def stats(net, trades=10.0, expectancy_pips=2.0):
     return {"net_profit": net, "sharpe": 1.0, "profit_factor": 1.2, "max_drawdown_pct": 5.0,
-            "win_rate": 0.5, "trades": 10.0}
+            "win_rate": 0.5, "trades": trades, "expectancy_pips": expectancy_pips}
 
 
 def test_verdict_needs_p_below_005_and_says_whether_it_paid():
@@ -107,8 +107,11 @@ def test_verdict_needs_p_below_005_and_says_whether_it_paid():
     assert "p = 0.010" in helped.headline
     mixed = judge_verdict(stats(90_000), stats(100_000), report_stub(0.0001), "JPY", t)
     assert mixed.tone == "bad" and "p = < 0.001" in mixed.headline
-    luck = judge_verdict(stats(150_000), stats(100_000), report_stub(0.2), "JPY", t)
+    luck = judge_verdict(stats(150_000, 4, -1.5), stats(100_000, 12, -1.0), report_stub(0.2),
+                         "JPY", t)
     assert luck.tone == "neutral" and luck.headline.startswith("Not enough evidence")
+    # fewer trades of a losing strategy: the headline says what a trade earned
+    assert "with 12 → 4 trades; per trade, -1.0 → -1.5 pips" in luck.headline
     undefined = judge_verdict(stats(150_000), stats(100_000), report_stub(math.nan), "JPY", t)
     assert undefined.tone == "neutral"
     assert "60.0 %" in helped.detail and "50.0 %" in helped.detail and "30 of 100" in helped.detail

@@ -106,7 +106,7 @@ def test_the_reproducing_command_reruns_the_same_trades(tmp_path, plain_result, 
     words = shlex.split(command)
     assert words[:2] == ["fxjudge", "backtest"]
     assert main(["--project-dir", str(tmp_path), *words[1:]]) == 0, capsys.readouterr()
-    [folder] = (tmp_path / "reports").iterdir()
+    [folder] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
     rerun = load_run(folder)
     pd.testing.assert_frame_equal(rerun.trades, plain_result.trades, check_dtype=False,
                                   check_exact=False)

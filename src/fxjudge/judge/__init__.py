@@ -83,12 +83,11 @@ class Judgement:
         return self.candidates["taken"].reindex(index, fill_value=True).astype(bool)
 
     def report(self) -> JudgeReport:
-        """The `JudgeReport` of the judged candidates with a label (trade statistics left to
-        the caller); candidates still open at the end of the data cannot be scored."""
-        c = self.candidates[self.candidates["label"].notna()]
+        """The `JudgeReport` of the candidates (trade statistics left to the caller); it scores
+        the judged candidates with a label and counts the unjudged and the unresolved."""
+        c = self.candidates
         report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
         report.importance = self.importance
-        report.n_not_judged = int((~self.candidates["judged"]).sum())
         return report
 
 

@@ -65,7 +65,7 @@ def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_
                min_kept_fraction: float = 0.2, random_state: int = 0) -> Judge:
     """An unfitted `Judge`, with a median imputer in front of estimators that refuse NaN."""
     if estimator == "hgb":
-        model = make_estimator("hgb", random_state=random_state, class_weight=None)
+        model = make_estimator("hgb", random_state=random_state)
     elif estimator == "random_forest":
         model = estimator
     elif isinstance(estimator, str):

@@ -34,12 +34,13 @@ EN: dict[str, str] = {
     "times_utc": "Times are UTC.",
     "verdict_title": "Did the AI judgment help?",
     "verdict_helped": "Yes: the judge picks winners better than a random filter that keeps as "
-                      "many trades (p = {p}), and net profit rose by {delta}.",
+                      "many trades (p = {p}), and net profit rose by {delta}; per trade, "
+                      "{per_trade}.",
     "verdict_mixed": "The judge picks winners better than a random filter (p = {p}), but net "
                      "profit changed by {delta}: better precision did not pay here.",
     "verdict_no_evidence": "Not enough evidence: the judge does not beat a random filter that "
                            "keeps as many trades (p = {p}, needs p < 0.05). Net profit changed "
-                           "by {delta}.",
+                           "by {delta} with {trades} trades; per trade, {per_trade}.",
     "verdict_precision": "Precision of the taken trades {precision} against {base} for all "
                          "judged candidates (random filter: {random}, 90% of random filters "
                          "between {low} and {high}); {kept} of {n} judged candidates taken.",
@@ -246,12 +247,13 @@ JA: dict[str, str] = {
     "times_utc": "時刻はUTCです。",
     "verdict_title": "AI判定は役に立ったか？",
     "verdict_helped": "はい：判定は同じ数の取引を残すランダムなフィルターより勝ちトレードを"
-                      "選べています（p = {p}）。純利益は{delta}変化しました。",
+                      "選べています（p = {p}）。純利益は{delta}変化しました（1取引あたり "
+                      "{per_trade}）。",
     "verdict_mixed": "判定はランダムなフィルターより勝ちトレードを選べています（p = {p}）が、"
                      "純利益は{delta}変化しました：勝率の改善が利益につながっていません。",
     "verdict_no_evidence": "証拠が不十分です：判定は同じ数の取引を残すランダムなフィルターを"
                            "上回っていません（p = {p}、p < 0.05 が必要）。純利益は{delta}変化"
-                           "しました。",
+                           "しました（取引数 {trades}、1取引あたり {per_trade}）。",
     "verdict_precision": "採用した取引の勝率は{precision}、判定した全候補では{base}（ランダム"
                          "フィルター：{random}、90%の範囲 {low}〜{high}）。判定した{n}件の"
                          "候補のうち{kept}件を採用。",

@@ -119,8 +119,10 @@ def importance_figure(importance: pd.DataFrame, t: dict, top: int = 20) -> go.Fi
         x=table["importance_mean"], y=[str(i) for i in table.index], orientation="h",
         error_x={"type": "data", "array": table.get("importance_std")},
         marker={"color": BLUE}))
-    figure.update_layout(base_layout(t["chart_importance"], height=120 + 22 * len(table),
-                                     showlegend=False))
+    layout = base_layout(t["chart_importance"], height=120 + 22 * len(table), showlegend=False)
+    longest = max((len(str(i)) for i in table.index), default=10)
+    layout["margin"] = {**layout["margin"], "l": 16 + 7 * longest}  # room for the names
+    figure.update_layout(layout)
     figure.update_yaxes(type="category")
     return figure
 

@@ -92,7 +92,8 @@ def _load_judged(folder: Path) -> JudgedResult:
         scores=groups["scores"], precision=groups["precision"],
         random_filter=groups["random_filter"],
         calibration=calibration_table(judged["probability"], judged["label"]),
-        n_not_judged=int(summary.get("n_not_judged", 0) or 0), importance=importance,
+        n_not_judged=int(summary.get("n_not_judged", 0) or 0),
+        n_unresolved=int(summary.get("n_unresolved", 0) or 0), importance=importance,
         with_judge=TradeStats(**_known_fields(groups["with_judge"])),
         without_judge=TradeStats(**_known_fields(groups["without_judge"])),
     )

@@ -32,7 +32,14 @@ def judge_verdict(with_stats: dict, without_stats: dict, report, currency: str,
     """The verdict of one judged run from both runs' statistics and the `JudgeReport`."""
     p = report.random_filter.get("precision_p_value", math.nan)
     delta = with_stats["net_profit"] - without_stats["net_profit"]
-    words = {"p": fmt.p_value(p), "delta": fmt.money(delta, currency, sign=True)}
+    # Trading less of a losing strategy raises net profit by itself: say what a trade earned.
+    words = {
+        "p": fmt.p_value(p),
+        "delta": fmt.money(delta, currency, sign=True),
+        "trades": f"{without_stats['trades']:,.0f} → {with_stats['trades']:,.0f}",
+        "per_trade": f"{_pips(without_stats['expectancy_pips'])} → "
+                     f"{_pips(with_stats['expectancy_pips'])} pips",
+    }
     if not (isinstance(p, float) and p < SIGNIFICANCE):
         tone, headline = "neutral", t["verdict_no_evidence"].format(**words)
     elif delta > 0:
@@ -58,6 +65,10 @@ def judge_verdict(with_stats: dict, without_stats: dict, report, currency: str,
         rows.append((t[name], fmt.statistic(name, a, currency), fmt.statistic(name, b, currency),
                      _change(name, change, currency)))
     return Verdict(tone, headline, detail, rows)
+
+
+def _pips(value: float) -> str:
+    return f"{value:+.1f}" if math.isfinite(value) else "n/a"
 
 
 def _change(name: str, change: float, currency: str) -> str:
