@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ from fxjudge.judge.model import save_model
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import BacktestResult
-from fxjudge.signals.exits import exit_levels
+from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.strategy import Strategy, run_signals
 
@@ -118,6 +118,28 @@ def versions() -> dict[str, str]:
     return found
 
 
+class _Signals(NamedTuple):
+    """What every run starts from: the bars, the strategy, its signals and exit levels."""
+
+    bars: pd.DataFrame
+    pair: FxPair
+    strategy: Strategy
+    features: pd.DataFrame
+    signals: pd.Series
+    rules: ExitRules
+    levels: pd.DataFrame
+
+
+def _signals(data, strategy, params, *, project, timeframe, pair, start, end) -> _Signals:
+    bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
+    fx_pair = FxPair.parse(bars.attrs["pair"])
+    chosen = load_strategy(strategy, params, project=project)
+    features, signals = run_signals(chosen, bars)
+    rules = chosen.exit_rules
+    levels = exit_levels(bars, signals, rules, fx_pair)
+    return _Signals(bars, fx_pair, chosen, features, signals, rules, levels)
+
+
 def backtest(
     data: pd.DataFrame | str | Path,
     strategy: type[Strategy] | Strategy | str,
@@ -157,12 +179,9 @@ def backtest(
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
     sizing = _as(Sizing, sizing, "sizing")
-    bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
-    fx_pair = FxPair.parse(bars.attrs["pair"])
-    chosen = load_strategy(strategy, params, project=project)
-    features, signals = run_signals(chosen, bars)
-    rules = chosen.exit_rules
-    levels = exit_levels(bars, signals, rules, fx_pair)
+    prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
+                        start=start, end=end)
+    bars, fx_pair, chosen, features, signals, rules, levels = prepared
     verdict = None
     if judge is not None:  # judged before anything runs: a bad model fails fast
         verdict = judge_signals(
@@ -341,12 +360,9 @@ def train_judge(
     """
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
-    bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
-    fx_pair = FxPair.parse(bars.attrs["pair"])
-    chosen = load_strategy(strategy, params, project=project)
-    features, signals = run_signals(chosen, bars)
-    rules = chosen.exit_rules
-    levels = exit_levels(bars, signals, rules, fx_pair)
+    prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
+                        start=start, end=end)
+    bars, fx_pair, chosen, features, signals, rules, levels = prepared
     options = judge_settings(judge_options)
     spent = label_costs(bars, fx_pair, costs, account, conversion)
     labels = label_candidates(bars, signals, levels, rules, costs=spent,
