@@ -114,3 +114,13 @@ def test_cli_strategies_lists_bundled(capsys, monkeypatch):
     for name in ("sma_cross", "ema_atr", "rsi_reversion", "bollinger_reversion",
                  "donchian_breakout", "macd_trend", "session_breakout"):
         assert name in out
+
+
+def test_progress_reports_bars_and_changes_nothing(result):
+    calls = []
+    again = api.backtest(SAMPLE, "sma_cross", params={"fast_bars": 12},
+                         costs={"spread_pips": 0.8}, project=REPO,
+                         progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (6225, 6225) and len(calls) > 50
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    pd.testing.assert_frame_equal(again.trades, result.trades)

@@ -170,7 +170,8 @@ def backtest(
 
     `judge` adds the AI judgment and returns a `JudgedResult` (the runs with and without it):
     ``"walk-forward"`` refits a judge every period on the past (`judge_options`: see
-    `JUDGE_OPTIONS`; `progress(done, total)` is called after each period), a folder written by
+    `JUDGE_OPTIONS`; `progress(done, total)` is called after each period, or, without a judge,
+    as the engine goes through the bars), a folder written by
     `train_judge` (``"models/NAME"``, relative to the project) applies that saved model.
     """
     if judge is None and judge_options:
@@ -192,7 +193,7 @@ def backtest(
     probability = None if verdict is None else verdict.probability_on(bars.index)
     run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
                    account=account, sizing=sizing, conversion=conversion,
-                   probability=probability)
+                   probability=probability, progress=progress if judge is None else None)
     source = data if isinstance(data, str | Path) else bars.attrs.get("source", "bars")
     configuration = {
         "data": {

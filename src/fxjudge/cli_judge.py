@@ -71,13 +71,10 @@ def judge_options(model: str | None = None, retrain: str | None = None,
 
 @contextmanager
 def walk_forward_progress(enabled: bool = True) -> Iterator[Any]:
-    """A rich progress bar over the walk-forward periods; yields the callback to pass on."""
-    if not enabled:
-        with console.status("backtesting ..."):
-            yield None
-        return
-    columns = (TextColumn("judging: refit per period"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    """A rich progress bar over the walk-forward periods (or, when not `enabled`, over the bars
+    of a plain backtest); yields the callback to pass on."""
+    label = "judging: refit per period" if enabled else "backtesting: bars"
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("periods", total=None)
 

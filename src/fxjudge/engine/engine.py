@@ -7,6 +7,7 @@ the bars where something happens. The semantics are in the package docstring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import backtrader as bt
@@ -33,18 +34,25 @@ class EngineResult:
 class _Driver(bt.Strategy):
     """Hands every bar's index to the ledger when it has an event there."""
 
-    params = (("ledger", None),)
+    params = (("ledger", None), ("progress", None))
 
     def start(self) -> None:
         self._bar = -1
         self._next_event = self.p.ledger.first_event()
+        self._every = max(1, self.p.ledger.n // 100)
+        self._next_report = 0 if self.p.progress else -1
 
     def next(self) -> None:
         self._bar += 1
         if self._bar == self._next_event:
             self._next_event = self.p.ledger.on_bar(self._bar)
+        if self._bar == self._next_report:
+            self._next_report += self._every
+            self.p.progress(self._bar + 1, self.p.ledger.n)
 
     def stop(self) -> None:
+        if self.p.progress:
+            self.p.progress(self._bar + 1, self.p.ledger.n)
         if self._bar != self.p.ledger.n - 1:
             raise RuntimeError(f"backtrader delivered {self._bar + 1} of {self.p.ledger.n} bars")
 
@@ -63,6 +71,7 @@ def simulate(
     probability: pd.Series | None = None,
     lower_bars: pd.DataFrame | None = None,
     entries_allowed: pd.Series | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EngineResult:
     """Execute `signals` on `bars` with the FX broker model of DESIGN.md §4.
 
@@ -71,7 +80,8 @@ def simulate(
     bars, a fixed rate or None (see `fxjudge.engine.conversion`); `probability` is the judge's
     probability per signal bar, copied to the trades; `lower_bars` resolve a stop and a target
     reached in one bar; `entries_allowed` (booleans on the bars' index, default all True) says
-    which signals may open a position: the judge's veto (see the package docstring).
+    which signals may open a position: the judge's veto (see the package docstring);
+    `progress(bars_done, bars_total)` is called about every 1 % of the bars.
     Raises `ConfigError`/`DataError` before running on bad input.
     """
     pair = FxPair.parse(pair)
@@ -83,11 +93,11 @@ def simulate(
         last = bars.index[-1]
         notes.append(f"the signal on the last bar ({last}) has no next open: not executed")
     if len(bars):
-        _run(bars, market, ledger)
+        _run(bars, market, ledger, progress)
     return EngineResult(ledger.trades_frame(), ledger.equity_frame(), notes + ledger.notes())
 
 
-def _run(bars: pd.DataFrame, market, ledger: Ledger) -> None:
+def _run(bars: pd.DataFrame, market, ledger: Ledger, progress=None) -> None:
     """Let backtrader drive the bar loop: preloaded, run-once, no observers."""
     cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
     cerebro.adddata(
@@ -96,5 +106,5 @@ def _run(bars: pd.DataFrame, market, ledger: Ledger) -> None:
             bars["volume"].to_numpy(),
         )
     )
-    cerebro.addstrategy(_Driver, ledger=ledger)
+    cerebro.addstrategy(_Driver, ledger=ledger, progress=progress)
     cerebro.run()
