@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fxjudge import cli_judge, config
+from fxjudge import cli_options as opt
 from fxjudge.data import catalog
 from fxjudge.data.load import load_bars, read_file
 from fxjudge.data.quality import DataReport, Policy
@@ -212,27 +213,35 @@ def strategies() -> None:
 @app.command("backtest")
 def backtest_command(
     strategy: Annotated[str | None, typer.Option("--strategy", help="e.g. sma_cross.")] = None,
-    data: Annotated[str | None, typer.Option("--data", help="A price file or folder.")] = None,
-    pair: Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")] = None,
-    timeframe: Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC), exclusive.")] = None,
-    settings: Annotated[
-        list[str] | None, typer.Option("--set", help="Strategy parameter name=value (repeat).")
-    ] = None,
+    data: opt.DataOption = None,
+    pair: opt.PairOption = None,
+    timeframe: opt.TimeframeOption = None,
+    start: opt.FromOption = None,
+    end: opt.ToOption = None,
+    settings: opt.SetOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
-    spread_pips: Annotated[float | None, typer.Option("--spread-pips")] = None,
-    commission_per_lot: Annotated[float | None, typer.Option("--commission-per-lot")] = None,
-    swap_long_pips: Annotated[float | None, typer.Option("--swap-long-pips")] = None,
-    swap_short_pips: Annotated[float | None, typer.Option("--swap-short-pips")] = None,
-    slippage_pips: Annotated[float | None, typer.Option("--slippage-pips")] = None,
-    account_currency: Annotated[str | None, typer.Option("--account-currency")] = None,
-    balance: Annotated[float | None, typer.Option("--balance")] = None,
-    leverage: Annotated[float | None, typer.Option("--leverage")] = None,
-    lot_size: Annotated[int | None, typer.Option("--lot-size")] = None,
-    lots: Annotated[float | None, typer.Option("--lots")] = None,
-    units: Annotated[float | None, typer.Option("--units")] = None,
-    risk_fraction: Annotated[float | None, typer.Option("--risk-fraction")] = None,
+    spread_pips: opt.SpreadPipsOption = None,
+    commission_per_lot: Annotated[float | None, typer.Option(
+        "--commission-per-lot", help="Account currency per lot per side.")] = None,
+    swap_long_pips: Annotated[float | None, typer.Option(
+        "--swap-long-pips", help="Pips per lot per night held long; negative = you pay.")] = None,
+    swap_short_pips: Annotated[float | None, typer.Option(
+        "--swap-short-pips", help="Pips per lot per night held short; negative = you pay.")] = None,
+    slippage_pips: opt.SlippagePipsOption = None,
+    account_currency: Annotated[str | None, typer.Option(
+        "--account-currency", help="e.g. JPY (default) or USD.")] = None,
+    balance: Annotated[float | None, typer.Option(
+        "--balance", help="Initial balance in the account currency (1,000,000).")] = None,
+    leverage: Annotated[float | None, typer.Option(
+        "--leverage", help="e.g. 25 for 25:1 (default).")] = None,
+    lot_size: Annotated[int | None, typer.Option(
+        "--lot-size", help="Units per lot (10,000 default; 100,000 international).")] = None,
+    lots: Annotated[float | None, typer.Option(
+        "--lots", help="Fixed lots per trade (1 by default).")] = None,
+    units: Annotated[float | None, typer.Option(
+        "--units", help="Fixed units per trade.")] = None,
+    risk_fraction: Annotated[float | None, typer.Option(
+        "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")] = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
         "(models/NAME); the run is made with and without it.")] = None,
@@ -241,7 +250,7 @@ def backtest_command(
     train_window: cli_judge.TrainWindowOption = None,
     threshold: cli_judge.ThresholdOption = None,
     label_max_bars: cli_judge.LabelHorizonOption = None,
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
+    lang: opt.LangOption = "en",
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -333,7 +342,7 @@ def run(
     config_file: Annotated[
         Path | None, typer.Argument(help="A run .toml file; default: the bundled sample.")
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
+    lang: opt.LangOption = "en",
 ) -> None:
     """The whole verification in one command: backtest with and without the walk-forward AI
     judgment, write the HTML report and the run index, print the headline."""
@@ -403,7 +412,7 @@ def entry() -> None:
 @app.command("report")
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A saved run folder, e.g. reports/<run-id>.")],
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or ja.")] = "en",
+    lang: opt.LangOption = "en",
 ) -> None:
     """Rebuild a saved run's report.html and the runs index, without recomputing the run."""
     from fxjudge.report import load_run, write_run_report

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fxjudge import cli_options as opt
 from fxjudge.errors import ConfigError
 
 judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
@@ -124,16 +125,14 @@ def print_judged(result) -> None:
 def train(
     strategy: Annotated[str, typer.Option("--strategy", help="e.g. ema_atr.")],
     out: Annotated[Path, typer.Option("--out", help="Model folder, e.g. models/ema_eurusd.")],
-    data: Annotated[str | None, typer.Option("--data", help="A price file or folder.")] = None,
-    pair: Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")] = None,
-    timeframe: Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (UTC), exclusive.")] = None,
-    settings: Annotated[
-        list[str] | None, typer.Option("--set", help="Strategy parameter name=value (repeat).")
-    ] = None,
-    spread_pips: Annotated[float | None, typer.Option("--spread-pips")] = None,
-    slippage_pips: Annotated[float | None, typer.Option("--slippage-pips")] = None,
+    data: opt.DataOption = None,
+    pair: opt.PairOption = None,
+    timeframe: opt.TimeframeOption = None,
+    start: opt.FromOption = None,
+    end: opt.ToOption = None,
+    settings: opt.SetOption = None,
+    spread_pips: opt.SpreadPipsOption = None,
+    slippage_pips: opt.SlippagePipsOption = None,
     model: ModelOption = None,
     threshold: ThresholdOption = None,
     label_max_bars: LabelHorizonOption = None,
