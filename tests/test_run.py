@@ -60,3 +60,16 @@ def test_report_rebuilds_from_a_saved_run(main_job, capsys):
     (run / "report.html").unlink()
     assert main(["report", str(run)]) == 0
     assert (run / "report.html").exists()
+
+
+def test_trials_flag_feeds_the_reports_dsr(project):
+    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    before = {p for p in (project / "reports").iterdir() if p.is_dir()}
+    assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
+                 str(sample), "--spread-pips", "0.8", "--trials", "20"]) == 0
+    [run] = {p for p in (project / "reports").iterdir() if p.is_dir()} - before
+    assert "n_trials = 20" in (run / "config.toml").read_text()
+    html = (run / "report.html").read_text()
+    assert "one configuration tried: DSR needs the number of trials" not in html
+    assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
+                 str(sample), "--trials", "0"]) == 2

@@ -250,6 +250,9 @@ def backtest_command(
     train_window: cli_judge.TrainWindowOption = None,
     threshold: cli_judge.ThresholdOption = None,
     label_max_bars: cli_judge.LabelHorizonOption = None,
+    trials: Annotated[int | None, typer.Option(
+        "--trials", help="How many configurations were tried to find this one: the report's "
+        "Deflated Sharpe Ratio corrects for them.")] = None,
     lang: opt.LangOption = "en",
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
@@ -276,6 +279,10 @@ def backtest_command(
     if judge is not None or options:
         flags["judge"] = {"mode": judge, **options}
     merged = runconfig.merge(base, flags)
+    if trials is not None:
+        if trials < 1:
+            raise ConfigError(f"`--trials` must be >= 1, was {trials}")
+        merged["n_trials"] = trials
     _execute(merged, lang=lang)
 
 
@@ -309,6 +316,8 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
             conversion=data_cfg.get("conversion"), judge=mode,
             judge_options=judge_cfg or None, progress=progress,
         )
+    if merged.get("n_trials"):
+        result.config["n_trials"] = int(merged["n_trials"])
     folder = save_run(result)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)

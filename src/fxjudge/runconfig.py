@@ -36,7 +36,8 @@ from fxjudge.errors import ConfigError
 from fxjudge.judge import JUDGE_OPTIONS
 
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
-#: What a saved run records besides its settings: read back without complaint, never used.
+#: What a saved run records besides its settings: read back without complaint, never used;
+#: and ``n_trials`` (top level), the configurations tried, which the report's DSR uses.
 RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
 RECORDED_TOP = ("versions", "created", "command", "n_trials")
 SECTIONS: dict[str, tuple[str, ...]] = {
