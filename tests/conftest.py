@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,14 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real FX data not available: {path} is absent (it is only beside CI's clone)")
     return path
+
+
+def shared_vectors(name: str) -> dict:
+    """The reference values ../shared/vectors/`name`, or skip the test with the reason."""
+    path = SHARED_DATA.parent / "vectors" / name
+    if not path.exists():
+        pytest.skip(f"reference vectors not available: {path} is absent")
+    return json.loads(path.read_text())
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import warnings
 from collections.abc import Callable
@@ -21,7 +20,7 @@ import pandas as pd
 from fxjudge import config as project_config
 from fxjudge.data.bars import check_bars
 from fxjudge.data.bars import timeframe as timeframe_of
-from fxjudge.data.load import load_bars
+from fxjudge.data.load import clip_period, load_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import simulate
 from fxjudge.engine.conversion import quote_rates
@@ -73,23 +72,13 @@ def resolve_bars(
     """Bars from a frame, a file, or a catalog pair, clipped to [start, end)."""
     if isinstance(data, pd.DataFrame):
         check_bars(data)
-        bars = data
-        if start is not None or end is not None:
-            lo = None if start is None else pd.Timestamp(start, tz="UTC")
-            hi = None if end is None else pd.Timestamp(end, tz="UTC")
-            mask = np.ones(len(bars), dtype=bool)
-            if lo is not None:
-                mask &= bars.index >= lo
-            if hi is not None:
-                mask &= bars.index < hi
-            attrs = dict(bars.attrs)
-            bars = bars[mask]
-            bars.attrs = attrs
+        bars = clip_period(data, start, end)
     else:
         bars = load_bars(data, timeframe=timeframe, pair=pair, start=start, end=end,
                          format=format, tz=tz)
     if pair is not None:
-        bars.attrs["pair"] = FxPair.parse(pair).symbol
+        bars = bars.copy(deep=False)  # never relabel the caller's frame
+        bars.attrs = {**bars.attrs, "pair": FxPair.parse(pair).symbol}
     if not bars.attrs.get("pair"):
         raise DataError("the bars do not say which pair they are", fix="pass pair='EURUSD'")
     if len(bars) < 2:
@@ -109,13 +98,7 @@ def fingerprint(bars: pd.DataFrame) -> str:
 
 def versions() -> dict[str, str]:
     """Installed versions of the packages that decide a run's numbers."""
-    found = {}
-    for name in PACKAGES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    return project_config.package_versions(PACKAGES)
 
 
 class _Signals(NamedTuple):

@@ -20,9 +20,10 @@ from fxjudge import cli_judge, config
 from fxjudge import cli_options as opt
 from fxjudge.data import catalog
 from fxjudge.data.load import load_bars, read_file
-from fxjudge.data.quality import DataReport, Policy
+from fxjudge.data.quality import DataReport, Policy, apply_policy
 from fxjudge.data.readers import READERS
 from fxjudge.data.resample import resample
+from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, FxJudgeError
 
 app = typer.Typer(
@@ -167,9 +168,6 @@ def data_info(
 
 def describe_catalog(pair: str, timeframe: str | None) -> DataReport:
     """A `DataReport` for bars loaded from the catalog (gaps counted afresh)."""
-    from fxjudge.data.quality import apply_policy
-    from fxjudge.domain import FxPair
-
     bars = load_bars(pair, timeframe=timeframe)
     fx = FxPair.parse(pair)
     report = DataReport(

@@ -7,7 +7,9 @@ relative to it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import platform
 from pathlib import Path
 
 ENV_PROJECT_DIR = "FXJUDGE_PROJECT_DIR"
@@ -52,3 +54,14 @@ def sample_path(project: str | Path | None = None) -> Path:
     if own.exists():
         return own
     return Path(__file__).resolve().parents[2] / "data" / "sample" / SAMPLE_NAME
+
+
+def package_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Python's and the installed versions of `names` ("not installed" where absent)."""
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

@@ -79,8 +79,8 @@ def test_flat_weekend_rows_dropped_or_kept():
 
 
 def test_gaps_are_counted_outside_weekends_and_kept_by_default():
-    # Friday 2018-03-09: the last minute before the close (21:59 UTC in EST... 16:59 NY is
-    # 21:59 UTC in winter), then Sunday's 22:00 UTC open: a weekend, not a gap.
+    # Friday 2018-03-09 16:59 New York (21:59 UTC) is the last minute of the week; the jump
+    # from there to Sunday's open is the weekend, not a gap.
     times = ["2018-03-09 21:58", "2018-03-09 21:59", "2018-03-11 21:00", "2018-03-11 21:03"]
     out, report = run_policy(frame(times, [1.0, 1.1, 1.2, 1.3]))
     # 2018-03-11 is the US DST switch: the week opens 21:00 UTC. 21:01 and 21:02 are missing.

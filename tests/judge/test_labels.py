@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,9 +22,8 @@ from fxjudge.signals.barriers import SLIPPED_REASONS, barrier_exit
 from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.strategy import run_signals
-from tests.conftest import REPO
+from tests.conftest import REPO, shared_vectors
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "labels_and_splits.json"
 SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
 
 
@@ -46,7 +42,7 @@ def bars() -> pd.DataFrame:
 
 
 def test_close_only_triple_barrier_equals_the_reference_vector():
-    case = json.loads(VECTORS.read_text())["triple_barrier_close_only"]
+    case = shared_vectors("labels_and_splits.json")["triple_barrier_close_only"]
     out = close_only_labels(
         case["close"], pd.DataFrame(case["events"]),
         profit_take=case["target_return"] * case["profit_take_mult"],

@@ -1,6 +1,5 @@
 """Purged k-fold against ../shared/vectors/labels_and_splits.json, and the walk-forward schedule."""
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -8,17 +7,14 @@ import pytest
 
 from fxjudge.errors import ConfigError
 from fxjudge.judge.splits import judged_mask, purged_kfold, walk_forward_periods
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_vectors
 
 T0 = pd.Timestamp("2020-01-01", tz="UTC")
 
 
 @pytest.fixture(scope="module")
 def vectors():
-    path = SHARED_DATA.parent / "vectors" / "labels_and_splits.json"
-    if not path.exists():
-        pytest.skip(f"reference vectors not available: {path} is absent")
-    return json.loads(path.read_text())
+    return shared_vectors("labels_and_splits.json")
 
 
 def expand(ranges):

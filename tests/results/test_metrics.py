@@ -1,22 +1,18 @@
 """Statistics against the reference values of ../shared/vectors/statistics.json."""
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_vectors
 
 from fxjudge.results import metrics
 
 
 @pytest.fixture(scope="module")
 def vectors():
-    path = SHARED_DATA.parent / "vectors" / "statistics.json"
-    if not path.exists():
-        pytest.skip(f"reference vectors not available: {path} is absent")
-    return json.loads(path.read_text())
+    return shared_vectors("statistics.json")
 
 
 def evaluate(expr):

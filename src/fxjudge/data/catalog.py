@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from fxjudge import config
 from fxjudge.data.bars import BAR_COLUMNS, TICK_COLUMNS, TIMEFRAMES, timeframe
+from fxjudge.data.resample import resample
 from fxjudge.domain import FxPair
 from fxjudge.errors import DataError
 
@@ -149,8 +150,6 @@ def load(
     When the timeframe asked for is not stored, it is resampled from the longest stored one
     that is shorter (e.g. H1 from M1); with `timeframe` None the shortest stored bars are used.
     """
-    from fxjudge.data.resample import resample
-
     symbol = FxPair.parse(pair).symbol
     folder = config.catalog_dir(project) / symbol
     stored = sorted(

@@ -100,7 +100,8 @@ def _looks_like_pair(text: str) -> bool:
     return True
 
 
-def _clip(data: pd.DataFrame, start, end) -> pd.DataFrame:
+def clip_period(data: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Rows of `data` in [start, end) (UTC unless the dates carry an offset), attrs kept."""
     if start is None and end is None:
         return data
     index = data.index
@@ -141,7 +142,7 @@ def load_bars(
     tf_name = _timeframe_name(timeframe)
     if _is_catalog_pair(source):
         bars = catalog.load(source, timeframe=tf_name, project=project)
-        return _clip(bars, start, end)
+        return clip_period(bars, start, end)
     data, _ = read_file(
         source,
         pair=pair,
@@ -161,7 +162,7 @@ def load_bars(
         report = data.attrs["report"]
         data = resample(data, tf_name)
         data.attrs["report"] = report
-    return _clip(data, start, end)
+    return clip_period(data, start, end)
 
 
 def load_ticks(
@@ -178,7 +179,7 @@ def load_ticks(
 ) -> pd.DataFrame:
     """Ticks (``bid ask bid_volume ask_volume``) from a tick file, folder or the catalog."""
     if _is_catalog_pair(source):
-        return _clip(catalog.load(source, timeframe="tick", project=project), start, end)
+        return clip_period(catalog.load(source, timeframe="tick", project=project), start, end)
     data, _ = read_file(
         source, pair=pair, format=format, tz=tz, kind="ticks", columns=columns,
         time_format=time_format,
@@ -187,7 +188,7 @@ def load_ticks(
         raise DataError(
             "holds bars, not ticks", path=source, fix="use load_bars for a bar file"
         )
-    return _clip(data, start, end)
+    return clip_period(data, start, end)
 
 
 def _timeframe_name(value: str | None) -> str | None:

@@ -89,7 +89,7 @@ def apply_policy(
 ) -> pd.DataFrame:
     """Order, de-duplicate, drop weekend rows and treat gaps per `policy`, filling `report`."""
     report.policy = {k: str(v) for k, v in asdict(policy).items()}
-    frame.index = pd.DatetimeIndex(frame.index).as_unit("ns")
+    frame = frame.set_axis(pd.DatetimeIndex(frame.index).as_unit("ns"))
     times = frame.index.asi8
     report.backward_steps = int(np.count_nonzero(np.diff(times) < 0))
     if report.backward_steps:

@@ -39,9 +39,7 @@ import importlib
 import json
 import math
 import os
-import platform
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +57,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from fxjudge.config import package_versions
 from fxjudge.errors import ModelError, must
 from fxjudge.judge.evaluation import probability_scores
 from fxjudge.judge.splits import purged_kfold
@@ -66,6 +65,7 @@ from fxjudge.judge.splits import purged_kfold
 ESTIMATORS = ("hgb", "logistic", "random_forest")
 TRUSTED_MODULES = ("sklearn", "numpy", "fxjudge")
 MODEL_FILE, CARD_FILE = "model.skops", "card.json"
+MODEL_PACKAGES = ("fxjudge", "numpy", "pandas", "scikit-learn", "scipy", "skops")
 
 
 def make_estimator(name_or_path: str = "hgb", *, random_state: int = 0, **params):
@@ -276,16 +276,6 @@ class Judge(ClassifierMixin, BaseEstimator):
         return values
 
 
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in ("fxjudge", "numpy", "pandas", "scikit-learn", "scipy", "skops"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "unknown"
-    return out
-
-
 def _jsonable(value):
     """`value` in plain JSON types; NaN and infinities become null."""
     if isinstance(value, dict):
@@ -323,7 +313,7 @@ def save_model(judge: Judge, folder, card: dict | None = None) -> Path:
             "label_rule": None, "data_fingerprint": None} | dict(card or {})
     full |= {"format": "fxjudge-judge/1", "params": judge.get_params(deep=False),
              "threshold": judge.threshold_, "validation_scores": judge.validation_scores_,
-             "versions": _versions()}
+             "versions": package_versions(MODEL_PACKAGES)}
     _write_atomic(folder / MODEL_FILE, sio.dumps(judge))
     _write_atomic(folder / CARD_FILE, json.dumps(_jsonable(full), indent=2).encode("utf-8"))
     return folder

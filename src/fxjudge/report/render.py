@@ -17,7 +17,6 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jinja2
@@ -27,6 +26,7 @@ import plotly.offline
 import tomli_w
 from markupsafe import Markup
 
+from fxjudge.config import package_versions
 from fxjudge.domain import FxPair
 from fxjudge.report import charts, fmt, judge_charts, tables
 from fxjudge.report.command import backtest_command
@@ -35,7 +35,7 @@ from fxjudge.report.saved import load_price_bars
 from fxjudge.report.verdict import judge_verdict
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.metrics import full_statistics, monthly_returns
-from fxjudge.results.result import BacktestResult
+from fxjudge.results.result import BacktestResult, toml_safe
 
 KPIS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "profit_factor", "win_rate", "trades", "expectancy_pips", "payoff_ratio", "psr")
@@ -147,10 +147,10 @@ def render_report(
         "robustness_rows": _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t),
         "table": _table(rows, config, main.currency, t),
         "csv_name": csv_path.name,
-        "config_toml": tomli_w.dumps(_toml_safe(config)),
+        "config_toml": tomli_w.dumps(toml_safe(config)),
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
-        "versions": {**config.get("versions", {}), **_report_versions()},
+        "versions": {**config.get("versions", {}), **package_versions(REPORT_PACKAGES)},
         "notes": list(dict.fromkeys(
             main.notes + (result.without_judge.notes if judged else []))),
         "plotly_js": plotly_js(),
@@ -277,7 +277,7 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
         (t["mean_pnl_p_value"], fmt.p_value(rf.get("mean_pnl_p_value")), ""),
     ]
     return {"charts": figures, "rows": rows, "has_importance": len(figures) == 5,
-            "config_toml": tomli_w.dumps(_toml_safe(result.judge_config))}
+            "config_toml": tomli_w.dumps(toml_safe(result.judge_config))}
 
 
 def _times100(value):
@@ -299,27 +299,6 @@ def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
     return {"columns": columns, "rows": tables.rows_json(rows, t),
             "words": {"rows_shown": t["rows_shown"], "taken": t["taken"],
                       "rejected": t["rejected_status"]}}
-
-
-def _report_versions() -> dict[str, str]:
-    found = {}
-    for name in REPORT_PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _toml_safe(value):
-    """TOML has no null and no NaN-free guarantee: drop None, keep the rest as text if odd."""
-    if isinstance(value, dict):
-        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_toml_safe(v) for v in value if v is not None]
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -22,6 +22,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from fxjudge.data.bars import timeframe
+from fxjudge.data.resample import bucket_starts
+
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
 
@@ -32,9 +35,6 @@ def fx_daily_returns(equity: pd.Series, start_value: float | None = None) -> pd.
     Each FX day's return compares its last equity value with the previous day's last value
     (with `start_value`, or the first equity value, before the first day).
     """
-    from fxjudge.data.bars import timeframe
-    from fxjudge.data.resample import bucket_starts
-
     if len(equity) == 0:
         return pd.Series(dtype=float)
     days = bucket_starts(pd.DatetimeIndex(equity.index), timeframe("D1"))

@@ -153,12 +153,15 @@ class BacktestResult:
 
 
 def toml_safe(value):
-    """TOML has no null: drop None values (they mean 'not set', the default)."""
+    """TOML has no null: drop None values (they mean 'not set', the default); other values
+    TOML cannot hold (timestamps, numpy objects) become text."""
     if isinstance(value, dict):
-        return {k: toml_safe(v) for k, v in value.items() if v is not None}
+        return {str(k): toml_safe(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
-        return [toml_safe(v) for v in value]
-    return value
+        return [toml_safe(v) for v in value if v is not None]
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _sparkline(equity: pd.Series, width: int = 240, height: int = 60) -> str:
