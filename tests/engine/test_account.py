@@ -193,6 +193,16 @@ def test_an_entry_above_the_available_margin_is_rejected():
     assert result.notes[-1] == "1 entries skipped, rejected: required margin above the balance"
 
 
+def test_the_entry_commission_counts_against_the_margin():
+    # 440.32 USD of margin fits a balance of 445, but not the 435 left after a 10 USD commission
+    account = Account(currency="USD", balance=445.0, lot_size=10_000)
+    assert len(run(bars(), [1, 0, 0, 0, 0], account=account).trades) == 1
+    charged = run(bars(), [1, 0, 0, 0, 0], account=account,
+                  costs=Costs(commission_per_lot=10.0))
+    assert charged.trades.empty
+    assert charged.notes[-1] == "1 entries skipped, rejected: required margin above the balance"
+
+
 def test_rules_with_a_stop_need_levels():
     from fxjudge.engine import simulate
 

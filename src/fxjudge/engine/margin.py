@@ -55,10 +55,13 @@ def stop_out_price(
 
     `loss_allowed` is ``balance + accrued swap - stop_out_level * used margin`` per bar. With a
     fixed quote -> account `rate` (per bar) the loss is ``units * |p - entry| * rate``; with
-    ``rate=None`` the base currency is the account currency and the rate is ``1 / p``, so a
-    long's loss stays below ``units`` and a short's gain is unbounded: where no price solves it the
-    level is +inf (a long is then stopped out at once, a short never). A negative `loss_allowed`
-    gives a level on the wrong side of the entry, which the exit test fills at the bar's open.
+    ``rate=None`` the base currency is the account currency and the rate is ``1 / p``: the loss
+    in account currency is ``units * |p - entry| / p``, so a long's loss is unbounded (it tends to
+    infinity as p tends to 0) while a short's loss stays below ``units`` (its limit as p tends to
+    infinity). Where no price solves it the level is +inf: a long whose `loss_allowed` is at or
+    below ``-units`` is then stopped out at once, a short whose `loss_allowed` is at least
+    ``units`` never. A negative `loss_allowed` gives a level on the wrong side of the entry, which
+    the exit test fills at the bar's open.
     """
     loss_allowed = np.asarray(loss_allowed, dtype=np.float64)
     if rate is not None:
@@ -67,6 +70,6 @@ def stop_out_price(
     with np.errstate(divide="ignore", invalid="ignore"):
         price = side * units * entry_price / denominator
     if side > 0:
-        # a long's loss in account currency tends to `units` as the price tends to 0
+        # denominator <= 0: the allowed loss is already exceeded at any price (stop out at once)
         return np.where(denominator > 0, price, np.inf)
     return np.where(denominator < 0, price, np.inf)
