@@ -38,10 +38,10 @@ from fxjudge.judge import (
     label_rule,
 )
 from fxjudge.judge.evaluation import TradeStats
-from fxjudge.judge.model import save_model
+from fxjudge.judge.persist import save_model
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
-from fxjudge.results.result import BacktestResult
+from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.strategy import Strategy, run_signals
@@ -172,6 +172,8 @@ def backtest(
             bars, signals, levels, rules, _judge_spec(judge, project),
             strategy_features=features, options=judge_options,
             costs=label_costs(bars, fx_pair, costs, account, conversion), progress=progress,
+            strategy={"name": _strategy_name(strategy, chosen),
+                      "params": dataclasses.asdict(chosen.params)},
         )
     probability = None if verdict is None else verdict.probability_on(bars.index)
     run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
@@ -297,8 +299,8 @@ def _judged_result(without: BacktestResult, with_judge: BacktestResult,
                    verdict: Judgement) -> JudgedResult:
     for note in verdict.warnings:
         warnings.warn(note, UserWarning, stacklevel=3)
-        without.notes.append(f"WARNING: {note}")
-        with_judge.notes.append(f"WARNING: {note}")
+        without.notes.append(f"{WARNING} {note}")
+        with_judge.notes.append(f"{WARNING} {note}")
     since = verdict.config.get("oos_start")
     since = None if since is None else pd.Timestamp(since)
     report = verdict.report()

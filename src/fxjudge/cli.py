@@ -248,6 +248,9 @@ def backtest_command(
     train_window: cli_judge.TrainWindowOption = None,
     threshold: cli_judge.ThresholdOption = None,
     label_max_bars: cli_judge.LabelHorizonOption = None,
+    allow_param_change: cli_judge.AllowParamChangeOption = False,
+    allow_before_training: cli_judge.AllowBeforeTrainingOption = False,
+    trust_type: cli_judge.TrustTypeOption = None,
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
@@ -257,11 +260,14 @@ def backtest_command(
     from fxjudge import runconfig
 
     base = runconfig.load_file(config_file) if config_file else {}
-    options = cli_judge.judge_options(model, retrain, train_window, threshold, label_max_bars)
+    options = cli_judge.judge_options(
+        model, retrain, train_window, threshold, label_max_bars,
+        allow_param_change=allow_param_change, allow_before_training=allow_before_training,
+        trust_types=trust_type)
     if options and judge is None and "judge" not in base:
-        raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold` and "
-                          "`--label-max-bars` need `--judge walk-forward` (or --judge "
-                          "models/NAME)")
+        raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold`, "
+                          "`--label-max-bars` and the saved-model permissions need `--judge "
+                          "walk-forward` (or --judge models/NAME)")
 
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,

@@ -73,8 +73,9 @@ at the exit.
 close (bid for a long, ask for a short) + accrued swap. Used margin is fixed at entry: units *
 fill * rate / leverage. An entry is rejected when its margin exceeds the balance less the
 entry's own commission (the cash left once it is paid; a note counts them): with one position at
-a time the account is flat at every entry, so its balance is its equity and its free margin. Stop-out: when equity / used margin falls to ``stop_out_level`` the position is closed,
-reason ``"stop_out"``, at the price where the level is reached (solved exactly per bar from the
+a time the account is flat at every entry, so its balance is its equity and its free margin.
+Stop-out: when equity / used margin falls to ``stop_out_level`` the position is closed, reason
+``"stop_out"``, at the price where the level is reached (solved exactly per bar from the
 balance, accrued swap and rate), or at the bar's open if it gapped beyond, with slippage; it
 acts as a second adverse level, so the nearer of stop-loss and stop-out is reached first and
 the same-bar rule applies against the target. The balance can end negative after a gap (no

@@ -35,7 +35,7 @@ from fxjudge.report.saved import load_price_bars
 from fxjudge.report.verdict import judge_verdict
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.metrics import full_statistics, monthly_returns
-from fxjudge.results.result import BacktestResult, toml_safe
+from fxjudge.results.result import WARNING, BacktestResult, toml_safe
 
 KPIS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "profit_factor", "win_rate", "trades", "expectancy_pips", "payoff_ratio", "psr")
@@ -129,6 +129,7 @@ def render_report(
     else:
         price_problem = ""
     rows = tables.trade_rows(main.trades, rejected)
+    notes = list(dict.fromkeys(main.notes + (result.without_judge.notes if judged else [])))
     csv_path = tables.write_csv(rows, path.with_name(f"{path.stem}-trades.csv"))
     context = {
         "lang": lang, "t": t, "judged": judged, "header": _header(config, t),
@@ -151,8 +152,8 @@ def render_report(
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
         "versions": {**config.get("versions", {}), **package_versions(REPORT_PACKAGES)},
-        "notes": list(dict.fromkeys(
-            main.notes + (result.without_judge.notes if judged else []))),
+        "notes": notes,
+        "warnings": [n.removeprefix(WARNING).strip() for n in notes if n.startswith(WARNING)],
         "plotly_js": plotly_js(),
     }
     html = environment().get_template("report.html.j2").render(**context)
