@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import warnings
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fxjudge import config as project_config
+from fxjudge import runconfig
 from fxjudge.data.bars import check_bars
 from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import clip_period, load_bars
@@ -55,7 +57,7 @@ def _as(kind: type, value: Any, name: str):
     if isinstance(value, kind):
         return value
     if isinstance(value, dict):
-        return kind(**value)
+        return runconfig.build(kind, value, name)
     raise ConfigError(f"`{name}` must be a {kind.__name__} or a dict, was {value!r}")
 
 
@@ -236,16 +238,33 @@ def _strategy_name(spec, chosen: Strategy) -> str:
 
 
 def run_id(result: BacktestResult) -> str:
-    """A readable, sortable id: ``20261128-061500-sma_cross-EURUSD-H1``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    """A readable id that sorts by time: ``20261128-061500-123456-sma_cross-EURUSD-H1``.
+
+    The stamp has microseconds, so that runs started in the same second differ; `save_run`
+    still never reuses a folder.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     data = result.config["data"]
     return f"{stamp}-{result.config['strategy']['name']}-{data['pair']}-{data['timeframe']}"
 
 
 def save_run(result: BacktestResult, project: str | Path | None = None) -> Path:
-    """Write the run under `reports/<run-id>/` and return the folder."""
-    folder = project_config.reports_dir(project) / run_id(result)
-    return result.save(folder)
+    """Write the run into a new folder `reports/<run-id>/` and return it.
+
+    The folder is created exclusively: a run started at the same instant as another gets the
+    suffix ``-2``, ``-3``... instead of writing into the other's folder.
+    """
+    root = project_config.reports_dir(project)
+    root.mkdir(parents=True, exist_ok=True)
+    base = run_id(result)
+    for attempt in itertools.count(1):
+        folder = root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return result.save(folder)
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 # -- the judged path -------------------------------------------------------------------------

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fxjudge import cli_options as opt
+from fxjudge.cli_output import console, say
 from fxjudge.errors import ConfigError
 
 judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
-console = Console(highlight=False, soft_wrap=True)
 
 ModelOption = Annotated[str | None, typer.Option(
     "--model", help="The judge's estimator: hgb (default), logistic, random_forest or a dotted "
@@ -135,7 +134,7 @@ def print_judged(result) -> None:
         f"{_fmt(p['precision_taken'], '.1%')} against {_fmt(p['base_rate'], '.1%')} for all "
         f"(random-filter p = {_fmt(report.random_filter.get('precision_p_value'), '.3f')})")
     for warning in result.judge_config.get("warnings") or []:
-        console.print(f"[bold red]WARNING:[/] [yellow]{warning}[/]")
+        say(("WARNING:", "bold red"), " ", (warning, "yellow"))
 
 
 @judge_app.command("train")
@@ -176,4 +175,4 @@ def train(
                   f"{window['start']} to {window['end']}; validation AUC "
                   f"{_fmt(scores.get('auc'), '.3f')} (purged folds), threshold "
                   f"{_fmt(card.get('threshold'), '.3f')}")
-    console.print(f"[green]wrote[/] {folder}")
+    say(("wrote", "green"), f" {folder}")

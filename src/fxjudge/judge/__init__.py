@@ -41,6 +41,14 @@ JUDGE_OPTIONS = {
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
     "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
 }
+#: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
+JUDGE_OPTION_TYPES = {
+    "estimator": str, "retrain": str | int, "train_window": str | int, "embargo": str | None,
+    "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
+    "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
+    "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
+    "trusted_types": list[str],
+}
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
 CANDIDATE_COLUMNS = ("side", "probability", "taken", "judged", "label", "label_return",
@@ -263,6 +271,6 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
                         pnl=chosen["return_pips"].to_numpy(dtype=float))
 
 
-__all__ = ["JUDGE_OPTIONS", "SAVED_MODEL_OPTIONS", "WALK_FORWARD", "Judgement", "LabelCosts",
-           "fit_judge", "judge_settings", "judge_signals", "label_candidates", "label_rule",
-           "walk_forward"]
+__all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",
+           "Judgement", "LabelCosts", "fit_judge", "judge_settings", "judge_signals",
+           "label_candidates", "label_rule", "walk_forward"]

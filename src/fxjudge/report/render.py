@@ -13,7 +13,6 @@ robustness, all statistics, configuration and the reproducing command with packa
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -28,6 +27,7 @@ from markupsafe import Markup
 
 from fxjudge.config import package_versions
 from fxjudge.domain import FxPair
+from fxjudge.files import write_atomic
 from fxjudge.report import charts, fmt, judge_charts, tables
 from fxjudge.report.command import backtest_command
 from fxjudge.report.i18n import labels
@@ -300,11 +300,3 @@ def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
     return {"columns": columns, "rows": tables.rows_json(rows, t),
             "words": {"rows_shown": t["rows_shown"], "taken": t["taken"],
                       "rejected": t["rejected_status"]}}
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write to a temporary file beside `path`, then rename: never a half-written report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
