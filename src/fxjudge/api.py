@@ -20,7 +20,7 @@ import pandas as pd
 
 from fxjudge import config as project_config
 from fxjudge import runconfig
-from fxjudge.data.bars import check_bars
+from fxjudge.data.bars import conform_bars
 from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import clip_period, load_bars
 from fxjudge.domain import FxPair
@@ -73,8 +73,7 @@ def resolve_bars(
 ) -> pd.DataFrame:
     """Bars from a frame, a file, or a catalog pair, clipped to [start, end)."""
     if isinstance(data, pd.DataFrame):
-        check_bars(data)
-        bars = clip_period(data, start, end)
+        bars = clip_period(conform_bars(data), start, end)
     else:
         bars = load_bars(data, timeframe=timeframe, pair=pair, start=start, end=end,
                          format=format, tz=tz)

@@ -40,7 +40,9 @@ def check_value(name: str, value: Any, hint: Any) -> Any:
         if any(value == choice and type(value) is type(choice) for choice in typing.get_args(hint)):
             return value
         raise must(name, describe(hint), value)
-    if origin in (list, tuple) and isinstance(value, list | tuple):
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            raise must(name, describe(hint), value)
         (item,) = typing.get_args(hint)[:1] or (Any,)
         return type(value)(check_value(name, v, item) for v in value)
     if hint is bool:

@@ -75,7 +75,9 @@ class Stored:
     def summary(self) -> str:
         """One line for the terminal."""
         parts = [f"{self.added:,} rows into {self.path} ({self.rows:,} stored in all"]
-        if self.replaced:
+        if self.replaced and self.mode in ("replace", "resample"):
+            parts.append(f"the {self.replaced:,} stored rows replaced")
+        elif self.replaced:
             parts.append(f"{self.replaced:,} stored rows in its range replaced")
         if self.kept:
             parts.append(f"{self.kept:,} stored rows kept where both had a bar (merge)")

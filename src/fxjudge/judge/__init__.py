@@ -133,11 +133,14 @@ def judge_signals(
     `strategy` (``{"name", "params"}``) is what a saved model is checked against.
     """
     options = judge_settings(options)
+    saved = None
     if str(judge) == WALK_FORWARD:
         given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
         if given:
             raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
                               "not to the walk-forward judge; remove it")
+    else:  # a bad model fails before anything is labelled
+        saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
     labels = label_candidates(bars, signals, levels, rules, costs=costs,
                               label_max_bars=options["label_max_bars"])
@@ -159,8 +162,8 @@ def judge_signals(
                                                   "fit_until": str}).to_dict("records")
         warnings: list[str] = []
     else:
-        probability, taken, importance, warnings, card = _apply_saved(Path(judge), X, labels,
-                                                                     options, strategy)
+        probability, taken, importance, warnings, card = _apply_saved(Path(judge), saved, X,
+                                                                     labels, options, strategy)
         config |= {"model_card": card, "threshold": card.get("threshold")}
     judged = probability.notna()
     candidates = pd.DataFrame({
@@ -175,10 +178,10 @@ def judge_signals(
     return Judgement(candidates, X, importance, config, warnings)
 
 
-def _apply_saved(folder: Path, X: pd.DataFrame, labels: pd.DataFrame, options: dict,
-                 strategy: dict | None):
+def _apply_saved(folder: Path, saved: tuple, X: pd.DataFrame, labels: pd.DataFrame,
+                 options: dict, strategy: dict | None):
     """Probabilities and vetoes from a saved model, leaving its training window unjudged."""
-    model, card = load_model(folder, trusted_types=tuple(options["trusted_types"]))
+    model, card = saved
     warnings = _check_strategy(folder, card.get("strategy"), strategy,
                                options["allow_param_change"])
     expected = list(getattr(model, "feature_names_in_", []))
