@@ -60,15 +60,15 @@ def test_unknown_config_key_suggests(tmp_path):
     path.write_text('[costs]\nspread_pip = 1.0\n')
     with pytest.raises(ConfigError) as error:
         runconfig.load_file(path)
-    assert str(error.value) == f"unknown key in [costs] of {path} 'spread_pip'; did you mean " \
-        "'spread_pips'?"
+    assert str(error.value) == f"unknown key in [costs] of {path} `spread_pip`; did you mean " \
+        "`spread_pips`?"
 
 
 def test_unknown_table_suggests():
     with pytest.raises(ConfigError) as error:
         runconfig.check({"acount": {}})
     assert str(error.value) == (
-        "unknown table in the configuration 'acount'; did you mean 'account'?"
+        "unknown table in the configuration `acount`; did you mean `account`?"
     )
 
 

@@ -6,45 +6,55 @@ The front door: everything a user needs is imported from here.
 >>> bars = fxjudge.load_bars("data/sample/EURUSD_H1_2017_ASK.csv")  # doctest: +SKIP
 >>> result = fxjudge.backtest(bars, "bollinger_reversion", costs={"spread_pips": 0.8},
 ...                           judge="walk-forward")  # doctest: +SKIP
+
+The names are imported when first used (PEP 562), so that ``import fxjudge`` and commands that
+need no judge (``fxjudge --help``, ``fxjudge data list``) never pay for scikit-learn or scipy.
 """
 
-from fxjudge.api import backtest, train_judge
-from fxjudge.data.bars import check_bars
-from fxjudge.data.load import load_bars, load_ticks, read_file
-from fxjudge.data.quality import DataReport, Policy
-from fxjudge.data.resample import resample
-from fxjudge.data.synthetic import PlantedEdge, synthetic_bars
-from fxjudge.domain import FxPair
-from fxjudge.engine.costs import Account, Costs, Sizing
-from fxjudge.errors import ConfigError, DataError, FxJudgeError, ModelError, StrategyError
-from fxjudge.results.judged import JudgedResult
-from fxjudge.results.result import BacktestResult
-from fxjudge.signals.exits import ExitRules
-from fxjudge.signals.strategy import Strategy
+from __future__ import annotations
 
-__all__ = [
-    "Account",
-    "BacktestResult",
-    "Costs",
-    "ExitRules",
-    "JudgedResult",
-    "Sizing",
-    "Strategy",
-    "backtest",
-    "train_judge",
-    "ConfigError",
-    "DataError",
-    "DataReport",
-    "FxJudgeError",
-    "FxPair",
-    "ModelError",
-    "PlantedEdge",
-    "Policy",
-    "StrategyError",
-    "check_bars",
-    "load_bars",
-    "load_ticks",
-    "read_file",
-    "resample",
-    "synthetic_bars",
-]
+import importlib
+
+#: Each public name and the module it lives in.
+_EXPORTS = {
+    "backtest": "fxjudge.api",
+    "train_judge": "fxjudge.api",
+    "check_bars": "fxjudge.data.bars",
+    "load_bars": "fxjudge.data.load",
+    "load_ticks": "fxjudge.data.load",
+    "read_file": "fxjudge.data.load",
+    "DataReport": "fxjudge.data.quality",
+    "Policy": "fxjudge.data.quality",
+    "resample": "fxjudge.data.resample",
+    "PlantedEdge": "fxjudge.data.synthetic",
+    "synthetic_bars": "fxjudge.data.synthetic",
+    "FxPair": "fxjudge.domain",
+    "Account": "fxjudge.engine.costs",
+    "Costs": "fxjudge.engine.costs",
+    "Sizing": "fxjudge.engine.costs",
+    "ConfigError": "fxjudge.errors",
+    "DataError": "fxjudge.errors",
+    "FxJudgeError": "fxjudge.errors",
+    "ModelError": "fxjudge.errors",
+    "StrategyError": "fxjudge.errors",
+    "JudgedResult": "fxjudge.results.judged",
+    "BacktestResult": "fxjudge.results.result",
+    "ExitRules": "fxjudge.signals.exits",
+    "Strategy": "fxjudge.signals.strategy",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import a public name from its module the first time it is used."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fxjudge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import warnings
 from collections.abc import Callable
@@ -18,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from fxjudge import config as project_config
-from fxjudge.data.bars import check_bars
+from fxjudge import runconfig
+from fxjudge.data.bars import conform_bars
 from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import clip_period, load_bars
 from fxjudge.domain import FxPair
@@ -38,10 +40,10 @@ from fxjudge.judge import (
     label_rule,
 )
 from fxjudge.judge.evaluation import TradeStats
-from fxjudge.judge.model import save_model
+from fxjudge.judge.persist import save_model
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
-from fxjudge.results.result import BacktestResult
+from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.strategy import Strategy, run_signals
@@ -55,7 +57,7 @@ def _as(kind: type, value: Any, name: str):
     if isinstance(value, kind):
         return value
     if isinstance(value, dict):
-        return kind(**value)
+        return runconfig.build(kind, value, name)
     raise ConfigError(f"`{name}` must be a {kind.__name__} or a dict, was {value!r}")
 
 
@@ -71,8 +73,7 @@ def resolve_bars(
 ) -> pd.DataFrame:
     """Bars from a frame, a file, or a catalog pair, clipped to [start, end)."""
     if isinstance(data, pd.DataFrame):
-        check_bars(data)
-        bars = clip_period(data, start, end)
+        bars = clip_period(conform_bars(data), start, end)
     else:
         bars = load_bars(data, timeframe=timeframe, pair=pair, start=start, end=end,
                          format=format, tz=tz)
@@ -172,6 +173,8 @@ def backtest(
             bars, signals, levels, rules, _judge_spec(judge, project),
             strategy_features=features, options=judge_options,
             costs=label_costs(bars, fx_pair, costs, account, conversion), progress=progress,
+            strategy={"name": _strategy_name(strategy, chosen),
+                      "params": dataclasses.asdict(chosen.params)},
         )
     probability = None if verdict is None else verdict.probability_on(bars.index)
     run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
@@ -234,16 +237,33 @@ def _strategy_name(spec, chosen: Strategy) -> str:
 
 
 def run_id(result: BacktestResult) -> str:
-    """A readable, sortable id: ``20261128-061500-sma_cross-EURUSD-H1``."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    """A readable id that sorts by time: ``20261128-061500-123456-sma_cross-EURUSD-H1``.
+
+    The stamp has microseconds, so that runs started in the same second differ; `save_run`
+    still never reuses a folder.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     data = result.config["data"]
     return f"{stamp}-{result.config['strategy']['name']}-{data['pair']}-{data['timeframe']}"
 
 
 def save_run(result: BacktestResult, project: str | Path | None = None) -> Path:
-    """Write the run under `reports/<run-id>/` and return the folder."""
-    folder = project_config.reports_dir(project) / run_id(result)
-    return result.save(folder)
+    """Write the run into a new folder `reports/<run-id>/` and return it.
+
+    The folder is created exclusively: a run started at the same instant as another gets the
+    suffix ``-2``, ``-3``... instead of writing into the other's folder.
+    """
+    root = project_config.reports_dir(project)
+    root.mkdir(parents=True, exist_ok=True)
+    base = run_id(result)
+    for attempt in itertools.count(1):
+        folder = root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return result.save(folder)
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 # -- the judged path -------------------------------------------------------------------------
@@ -297,8 +317,8 @@ def _judged_result(without: BacktestResult, with_judge: BacktestResult,
                    verdict: Judgement) -> JudgedResult:
     for note in verdict.warnings:
         warnings.warn(note, UserWarning, stacklevel=3)
-        without.notes.append(f"WARNING: {note}")
-        with_judge.notes.append(f"WARNING: {note}")
+        without.notes.append(f"{WARNING} {note}")
+        with_judge.notes.append(f"{WARNING} {note}")
     since = verdict.config.get("oos_start")
     since = None if since is None else pd.Timestamp(since)
     report = verdict.report()

@@ -6,24 +6,18 @@ one red line and exits 2; anything else is a bug and shows its traceback (exit 1
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from fxjudge import cli_judge, config
 from fxjudge import cli_options as opt
-from fxjudge.data import catalog
-from fxjudge.data.load import load_bars, read_file
-from fxjudge.data.quality import DataReport, Policy, apply_policy
-from fxjudge.data.readers import READERS
-from fxjudge.data.resample import resample
-from fxjudge.domain import FxPair
+from fxjudge.cli_data import data_app
+from fxjudge.cli_output import console, say
 from fxjudge.errors import ConfigError, FxJudgeError
 
 app = typer.Typer(
@@ -32,13 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(
-    help="Import, list, inspect and resample FX price data.", no_args_is_help=True
-)
 app.add_typer(data_app, name="data")
 app.add_typer(cli_judge.judge_app, name="judge")
-
-console = Console(highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -53,144 +42,11 @@ def _root(
     ] = None,
 ) -> None:
     if project_dir is not None:
+        if not project_dir.is_dir():
+            what = "is not a folder" if project_dir.exists() else "does not exist"
+            raise ConfigError(f"`--project-dir` {str(project_dir)!r} {what}; give an existing "
+                              "project folder (it holds strategies/, data/ and reports/)")
         os.environ[config.ENV_PROJECT_DIR] = str(project_dir)
-
-
-def _policy(duplicates: str, gaps: str, weekend: str) -> Policy:
-    return Policy(duplicates=duplicates, gaps=gaps, weekend=weekend)  # type: ignore[arg-type]
-
-
-def _columns(mapping: str | None) -> dict[str, str] | None:
-    """Parse ``time=Date,open=O`` into a column mapping."""
-    if not mapping:
-        return None
-    pairs = [item.split("=", 1) for item in mapping.split(",") if item.strip()]
-    if any(len(p) != 2 for p in pairs):
-        raise ConfigError(f"`--columns` must look like 'time=Date,open=O', was {mapping!r}")
-    return {k.strip(): v.strip() for k, v in pairs}
-
-
-FormatOption = Annotated[
-    str | None,
-    typer.Option("--format", help="Force a format: " + ", ".join(r.name for r in READERS) + "."),
-]
-TzOption = Annotated[
-    str | None,
-    typer.Option(
-        "--tz",
-        help="The file's clock where the format leaves it open: 'new-york-close' (MetaTrader "
-        "default), '+02:00', or an IANA zone.",
-    ),
-]
-DuplicatesOption = Annotated[
-    str, typer.Option("--duplicates", help="Duplicate timestamps: first, last or error.")
-]
-GapsOption = Annotated[str, typer.Option("--gaps", help="Missing bars: keep, fill or error.")]
-WeekendOption = Annotated[str, typer.Option("--weekend", help="Flat weekend rows: drop or keep.")]
-ColumnsOption = Annotated[
-    str | None, typer.Option("--columns", help="Generic CSV mapping, e.g. 'time=Date,open=O'.")
-]
-
-
-@data_app.command("import")
-def data_import(
-    file: Annotated[Path, typer.Argument(help="The file (or Dukascopy folder) to import.")],
-    pair: Annotated[str | None, typer.Option("--pair", help="e.g. USDJPY.")] = None,
-    format: FormatOption = None,
-    tz: TzOption = None,
-    duplicates: DuplicatesOption = "first",
-    gaps: GapsOption = "keep",
-    weekend: WeekendOption = "drop",
-    columns: ColumnsOption = None,
-) -> None:
-    """Convert a file once into the catalog (Parquet under data/catalog/)."""
-    data, report = read_file(
-        file,
-        pair=pair,
-        format=format,
-        tz=tz,
-        columns=_columns(columns),
-        policy=_policy(duplicates, gaps, weekend),
-    )
-    path, overlap = catalog.import_data(data, report.to_dict())
-    _print_report(report)
-    replaced = f" ({overlap:,} stored rows in its range replaced)" if overlap else ""
-    console.print(f"[green]imported[/] {report.rows:,} rows into {path}{replaced}")
-
-
-@data_app.command("list")
-def data_list() -> None:
-    """List what the catalog holds."""
-    rows = catalog.entries()
-    if not rows:
-        console.print(f"The catalog at {config.catalog_dir()} is empty: "
-                      "fxjudge data import FILE --pair PAIR")
-        return
-    table = Table("pair", "timeframe", "rows", "first (UTC)", "last (UTC)", "sources")
-    for row in rows:
-        table.add_row(
-            row["pair"], row["timeframe"], f"{row['rows']:,}", row["first"] or "",
-            row["last"] or "", ", ".join(Path(s).name for s in row["sources"] if s),
-        )
-    console.print(table)
-
-
-@data_app.command("info")
-def data_info(
-    source: Annotated[str, typer.Argument(help="A catalog pair (USDJPY) or a file/folder.")],
-    timeframe: Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")] = None,
-    pair: Annotated[str | None, typer.Option("--pair")] = None,
-    format: FormatOption = None,
-    tz: TzOption = None,
-    duplicates: DuplicatesOption = "first",
-    gaps: GapsOption = "keep",
-    weekend: WeekendOption = "drop",
-    columns: ColumnsOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-) -> None:
-    """Range, bars, gaps, duplicates, weekend rows and spread statistics of data."""
-    if Path(source).exists():
-        _, report = read_file(
-            source, pair=pair, format=format, tz=tz, columns=_columns(columns),
-            policy=_policy(duplicates, gaps, weekend),
-        )
-        if timeframe:
-            bars = load_bars(source, pair=pair, format=format, tz=tz, timeframe=timeframe,
-                             columns=_columns(columns), policy=_policy(duplicates, gaps, weekend))
-            report.notes.append(f"resampled to {timeframe}: {len(bars):,} bars")
-    else:
-        report = describe_catalog(source, timeframe)
-    if as_json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        _print_report(report)
-
-
-def describe_catalog(pair: str, timeframe: str | None) -> DataReport:
-    """A `DataReport` for bars loaded from the catalog (gaps counted afresh)."""
-    bars = load_bars(pair, timeframe=timeframe)
-    fx = FxPair.parse(pair)
-    report = DataReport(
-        source=f"catalog:{fx.symbol}", format="parquet", kind="bars", pair=fx.symbol,
-        timeframe=bars.attrs.get("timeframe"), price_side=bars.attrs.get("price_side", "bid"),
-        rows_read=len(bars),
-    )
-    apply_policy(bars, kind="bars", timeframe_name=report.timeframe, pip_size=fx.pip_size,
-                 policy=Policy(), report=report, path=report.source)
-    return report
-
-
-@data_app.command("resample")
-def data_resample(
-    pair: Annotated[str, typer.Argument(help="A catalog pair, e.g. USDJPY.")],
-    to: Annotated[str, typer.Option("--to", help="Target timeframe, e.g. H1.")],
-) -> None:
-    """Resample a catalog pair to a longer timeframe and store it in the catalog."""
-    bars = resample(load_bars(pair), to)
-    path = catalog.path_for(pair, to)
-    history = [{"source": f"resampled from the catalog's {pair} to {to}"}]
-    catalog.write(bars, path, history)
-    console.print(f"[green]wrote[/] {len(bars):,} {to} bars to {path}")
 
 
 @app.command("strategies")
@@ -204,7 +60,7 @@ def strategies() -> None:
         return
     for info in found:
         params = ", ".join(f"{k}={v!r}" for k, v in info.params.items())
-        console.print(f"[bold]{info.name}[/] ({info.cls.__name__}): {info.summary}")
+        say((info.name, "bold"), f" ({info.cls.__name__}): {info.summary}")
         console.print(f"    {params}")
 
 
@@ -248,6 +104,9 @@ def backtest_command(
     train_window: cli_judge.TrainWindowOption = None,
     threshold: cli_judge.ThresholdOption = None,
     label_max_bars: cli_judge.LabelHorizonOption = None,
+    allow_param_change: cli_judge.AllowParamChangeOption = False,
+    allow_before_training: cli_judge.AllowBeforeTrainingOption = False,
+    trust_type: cli_judge.TrustTypeOption = None,
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
@@ -257,11 +116,14 @@ def backtest_command(
     from fxjudge import runconfig
 
     base = runconfig.load_file(config_file) if config_file else {}
-    options = cli_judge.judge_options(model, retrain, train_window, threshold, label_max_bars)
+    options = cli_judge.judge_options(
+        model, retrain, train_window, threshold, label_max_bars,
+        allow_param_change=allow_param_change, allow_before_training=allow_before_training,
+        trust_types=trust_type)
     if options and judge is None and "judge" not in base:
-        raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold` and "
-                          "`--label-max-bars` need `--judge walk-forward` (or --judge "
-                          "models/NAME)")
+        raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold`, "
+                          "`--label-max-bars` and the saved-model permissions need `--judge "
+                          "walk-forward` (or --judge models/NAME)")
 
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,
@@ -330,7 +192,7 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
         console.print(table)
         for note in result.notes:
             console.print(f"  - {note}")
-    console.print(f"[green]report[/] {report}")
+    say(("report", "green"), f" {report}")
     return result, report
 
 
@@ -361,36 +223,8 @@ def run(
     merged = runconfig.merge(defaults, file_cfg)
     result, report = _execute(merged, lang=lang)
     if hasattr(result, "judge"):
-        console.print(f"[bold]{headline_text(result, lang)}[/]")
+        say((headline_text(result, lang), "bold"))
     console.print(f"Open {report} in a browser; all runs: {report.parent.parent / 'index.html'}")
-
-
-def _print_report(report: DataReport) -> None:
-    table = Table(show_header=False, box=None)
-    rows = [
-        ("source", report.source),
-        ("format", report.format),
-        ("pair / timeframe", f"{report.pair or '?'} / {report.timeframe or report.kind}"),
-        ("prices", report.price_side),
-        ("rows read / kept", f"{report.rows_read:,} / {report.rows:,}"),
-        ("first / last (UTC)", f"{report.first} / {report.last}"),
-        ("backward steps", f"{report.backward_steps:,}"),
-        ("duplicates", f"{report.duplicates:,} ({report.duplicates_with_different_prices:,} "
-                       "with different prices)"),
-        ("flat weekend rows", f"{report.weekend_rows:,}"),
-        ("gaps", f"{report.gaps:,} ({report.missing_bars:,} missing bars; largest: "
-                 f"{report.largest_gap or '-'})"),
-        ("spread (pips)", ", ".join(f"{k} {v}" for k, v in (report.spread_pips or {}).items())
-         or "not in the source"),
-        ("policy", ", ".join(f"{k}={v}" for k, v in report.policy.items())),
-    ]
-    for key, value in rows:
-        table.add_row(f"[bold]{key}[/]", str(value))
-    console.print(table)
-    for note in report.notes:
-        console.print(f"  - {note}")
-    for week in report.unresolved_weeks:
-        console.print(f"  [yellow]unresolved clock:[/] {week}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
     except FxJudgeError as error:
-        Console(stderr=True, highlight=False).print(f"[red]error:[/] {error}", soft_wrap=True)
+        say(("error:", "red"), f" {error}", stderr=True)
         return 2
     finally:  # --project-dir sets the variable for this run only (main runs in tests too)
         if saved_project is None:
@@ -429,5 +263,5 @@ def report_command(
     if not run_dir.is_dir():
         raise ConfigError(f"`RUN_DIR` must be a saved run folder, was {str(run_dir)!r}")
     path = write_run_report(load_run(run_dir), run_dir, lang)
-    console.print(f"[green]wrote[/] {path}")
-    console.print(f"[green]index[/] {run_dir.parent / 'index.html'}")
+    say(("wrote", "green"), f" {path}")
+    say(("index", "green"), f" {run_dir.parent / 'index.html'}")

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fxjudge import cli_options as opt
+from fxjudge.cli_output import console, say
 from fxjudge.errors import ConfigError
 
 judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
-console = Console(highlight=False, soft_wrap=True)
 
 ModelOption = Annotated[str | None, typer.Option(
     "--model", help="The judge's estimator: hgb (default), logistic, random_forest or a dotted "
@@ -38,6 +37,15 @@ ThresholdOption = Annotated[str | None, typer.Option(
 LabelHorizonOption = Annotated[int | None, typer.Option(
     "--label-max-bars", help="Labelling horizon in bars for strategies without a stop, target "
     "or max_bars.")]
+AllowParamChangeOption = Annotated[bool, typer.Option(
+    "--allow-param-change", help="Apply a saved model to strategy parameters other than those "
+    "it was trained with (the report says so).")]
+AllowBeforeTrainingOption = Annotated[bool, typer.Option(
+    "--allow-before-training", help="Let a saved model judge candidates that come before its "
+    "training window, i.e. with knowledge of their future (the report says so).")]
+TrustTypeOption = Annotated[list[str] | None, typer.Option(
+    "--trust-type", help="An exact module.Class a saved model may hold beyond what fxjudge "
+    "saves (the classes of a dotted-path --model you trained yourself); repeat for each.")]
 
 
 def _number_or_word(text: str, name: str, words: tuple[str, ...], kind: type) -> Any:
@@ -52,9 +60,17 @@ def _number_or_word(text: str, name: str, words: tuple[str, ...], kind: type) ->
 
 def judge_options(model: str | None = None, retrain: str | None = None,
                   train_window: str | None = None, threshold: str | None = None,
-                  label_max_bars: int | None = None) -> dict[str, Any]:
+                  label_max_bars: int | None = None, *, allow_param_change: bool = False,
+                  allow_before_training: bool = False,
+                  trust_types: list[str] | None = None) -> dict[str, Any]:
     """The `judge_options` of `fxjudge.api.backtest` that these flags set (others default)."""
     options: dict[str, Any] = {}
+    if allow_param_change:
+        options["allow_param_change"] = True
+    if allow_before_training:
+        options["allow_before_training"] = True
+    if trust_types:
+        options["trusted_types"] = list(trust_types)
     if model is not None:
         options["estimator"] = model
     if retrain is not None:
@@ -118,7 +134,7 @@ def print_judged(result) -> None:
         f"{_fmt(p['precision_taken'], '.1%')} against {_fmt(p['base_rate'], '.1%')} for all "
         f"(random-filter p = {_fmt(report.random_filter.get('precision_p_value'), '.3f')})")
     for warning in result.judge_config.get("warnings") or []:
-        console.print(f"[bold red]WARNING:[/] [yellow]{warning}[/]")
+        say(("WARNING:", "bold red"), " ", (warning, "yellow"))
 
 
 @judge_app.command("train")
@@ -159,4 +175,4 @@ def train(
                   f"{window['start']} to {window['end']}; validation AUC "
                   f"{_fmt(scores.get('auc'), '.3f')} (purged folds), threshold "
                   f"{_fmt(card.get('threshold'), '.3f')}")
-    console.print(f"[green]wrote[/] {folder}")
+    say(("wrote", "green"), f" {folder}")

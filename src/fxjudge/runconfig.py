@@ -26,14 +26,17 @@ gives back the complete configuration (defaults filled in) that reruns the run e
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import datetime as dt
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.errors import ConfigError
-from fxjudge.judge import JUDGE_OPTIONS
+from fxjudge.files import regular_file
+from fxjudge.judge import JUDGE_OPTION_TYPES, JUDGE_OPTIONS
+from fxjudge.typed import check_value, checked_fields, unknown_name
 
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
 #: What a saved run records besides its settings: read back without complaint, never used;
@@ -48,37 +51,59 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "account": tuple(f.name for f in dataclasses.fields(Account)),
     "sizing": tuple(f.name for f in dataclasses.fields(Sizing)),
 }
+_DAY = str | dt.date | dt.datetime
+#: The type of every key (strategy parameters are checked by the strategy's own `Params`).
+TYPES: dict[str, dict[str, Any]] = {
+    "data": {"source": str, "pair": str, "timeframe": str, "start": _DAY, "end": _DAY,
+             "format": str, "tz": str, "conversion": float, "bars": int, "price_side": str,
+             "fingerprint": str},
+    "strategy": {"name": str, "params": dict, "class": str},
+    "judge": {"mode": str, **JUDGE_OPTION_TYPES},
+    **{name: typing.get_type_hints(cls)
+       for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},
+}
+TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int}
 DEFAULT_SIZING = {"lots": 1.0}
 
 
-def _unknown(kind: str, name: str, known: tuple[str, ...] | list[str]) -> ConfigError:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
-    return ConfigError(f"unknown {kind} {name!r}{hint}")
-
-
 def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[str, Any]:
-    """Raise `ConfigError` for an unknown table or key; return `config` unchanged."""
+    """Raise `ConfigError` for an unknown table or key or a value of the wrong type, in one
+    line naming `origin`, the table and the key; return `config` unchanged."""
     for section, values in config.items():
         if section in RECORDED_TOP:
+            _typed(origin, section, values, TOP_TYPES[section])
+            if section == "n_trials" and values < 1:
+                raise ConfigError(f"{origin}: `n_trials` must be >= 1, was {values!r}")
             continue
         if section not in SECTIONS:
-            raise _unknown(f"table in {origin}", section, list(SECTIONS))
+            raise unknown_name(f"table in {origin}", section, list(SECTIONS))
         if not isinstance(values, dict):
-            raise ConfigError(f"`{section}` in {origin} must be a table, was {values!r}")
-        for key in values:
+            raise ConfigError(f"{origin}: `{section}` must be a table, was {values!r}")
+        for key, value in values.items():
             if key not in SECTIONS[section]:
-                raise _unknown(f"key in [{section}] of {origin}", key, SECTIONS[section])
+                raise unknown_name(f"key in [{section}] of {origin}", key, SECTIONS[section])
+            _typed(f"{origin}: [{section}]", key, value, TYPES[section][key])
     return config
 
 
-def load_file(path: str | Path) -> dict[str, Any]:
-    """Read and check a run file."""
-    path = Path(path)
+def _typed(where: str, key: str, value: Any, hint: Any) -> None:
     try:
-        config = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such run file") from None
+        check_value(key, value, hint)
+    except ConfigError as error:
+        raise ConfigError(f"{where} {error}") from None
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a run file (UTF-8, a byte-order mark allowed)."""
+    path = regular_file(path, ConfigError, what="run file")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {data[error.start]:#04x} at offset "
+                          f"{error.start}); save it as UTF-8") from None
+    try:
+        config = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     return check(config, origin=str(path))
@@ -122,7 +147,12 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
 
 def resolve(config: dict[str, Any]) -> tuple[Costs, Account, Sizing]:
     """The engine objects of a checked configuration (defaults where a table is absent)."""
-    costs = Costs(**config.get("costs", {}))
-    account = Account(**config.get("account", {}))
-    sizing = Sizing(**(config.get("sizing") or DEFAULT_SIZING))
+    costs = build(Costs, config.get("costs", {}), "costs")
+    account = build(Account, config.get("account", {}), "account")
+    sizing = build(Sizing, config.get("sizing") or DEFAULT_SIZING, "sizing")
     return costs, account, sizing
+
+
+def build(cls: type, values: dict[str, Any], table: str):
+    """`cls(**values)`, every name and type checked first (``costs``, ``account``, ``sizing``)."""
+    return cls(**checked_fields(cls, values, kind=f"key in [{table}]"))

@@ -265,13 +265,18 @@ def write_bi5(path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def test_bi5_refuses_a_file_and_reads_an_empty_hour(tmp_path):
+def test_bi5_reads_one_file_of_the_layout_and_an_empty_hour(tmp_path):
     reader = DukascopyBi5Reader()
     file = tmp_path / "EURUSD" / "2019" / "01" / "04" / "00h_ticks.bi5"
     write_bi5(file, b"")
-    assert reader.sniff(Source(file)) == (
+    alone = tmp_path / "loose.bi5"
+    write_bi5(alone, b"")
+    assert reader.sniff(Source(alone)) == (
         "not a folder in the Dukascopy datafeed layout (<SYMBOL>/<YYYY>/<MM>/<DD>/*.bi5)"
     )
+    assert reader.sniff(Source(file)) is None
+    single = reader.read(Source(file), ReadOptions())
+    assert single.kind == "ticks" and single.pair == "EURUSD" and single.frame.empty
     assert reader.sniff(Source(tmp_path / "EURUSD" / "2019")) is not None
     loaded = read_bi5(tmp_path, kind="ticks")
     assert loaded.frame.empty and list(loaded.frame.columns) == [

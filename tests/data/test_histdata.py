@@ -185,11 +185,12 @@ def test_reading_a_year_keeps_every_row_in_file_order():
 
 
 def write_m1(
-    path: Path, pieces: list[tuple[str, str, int]], *, skip: tuple[str, str] | None = None
+    path: Path, pieces: list[tuple[str, str, int]], *, skip: tuple[str, str] | None = None,
+    level: float = 1.0,
 ):
     """Write an M1 file from UTC minutes [start, stop) at a fixed file offset per piece.
 
-    Each bar's price is 1 + its minute number / 1e6, so that every row differs (the repeated
+    Each bar's price is `level` + its minute number / 1e6, so that every row differs (the repeated
     autumn hour has different prices, as in the real files). `skip` leaves out a further range
     of file-clock times. Returns the naive file times and their true UTC times, in file order.
     """
@@ -203,7 +204,7 @@ def write_m1(
     if skip is not None:
         keep = ~((naive >= pd.Timestamp(skip[0])) & (naive < pd.Timestamp(skip[1])))
         naive, true_utc = naive[keep], true_utc[keep]
-    price = 1 + np.arange(len(naive)) / 1e6
+    price = level + np.arange(len(naive)) / 1e6
     stamps = naive.strftime("%Y%m%d %H%M%S")
     lines = [
         f"{stamp};{p:.6f};{p + 0.0001:.6f};{p - 0.0001:.6f};{p:.6f};0"
@@ -315,7 +316,7 @@ def test_week_with_neither_end_at_the_fx_open_or_close_is_unresolved(tmp_path):
 def test_tz_option_overrides_the_inference(tmp_path):
     """``--tz UTC-5`` reads the documented fixed clock, even in a summer week."""
     path = tmp_path / "DAT_ASCII_USDJPY_M1_2019.csv"
-    naive, _ = write_m1(path, [("2019-07-07 21:00", "2019-07-12 21:00", -4)])
+    naive, _ = write_m1(path, [("2019-07-07 21:00", "2019-07-12 21:00", -4)], level=108.0)
 
     loaded = READER.read(Source(path), ReadOptions(tz="UTC-5"))
 
@@ -329,7 +330,7 @@ def test_tz_option_overrides_the_inference(tmp_path):
 
 def test_pair_from_the_zip_name_or_as_given(tmp_path):
     csv = tmp_path / "DAT_ASCII_GBPJPY_M1_2019.csv"
-    write_m1(csv, [("2019-01-06 22:00", "2019-01-06 22:05", -5)])
+    write_m1(csv, [("2019-01-06 22:00", "2019-01-06 22:05", -5)], level=139.0)
     archive = tmp_path / "HISTDATA_COM_ASCII_GBPJPY_M12019.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.write(csv, csv.name)

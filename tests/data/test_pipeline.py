@@ -186,15 +186,16 @@ def test_ticks_resampled_to_m1_reproduce_dukascopy_candles():
 
 def test_catalog_roundtrip_merge_and_resample(tmp_path):
     from_file = load_bars(SAMPLE)
-    path, overlap = catalog.import_data(from_file, {"source": "sample"}, project=tmp_path)
-    assert path == tmp_path / "data" / "catalog" / "EURUSD" / "H1.parquet" and overlap == 0
+    stored = catalog.import_data(from_file, {"source": "sample"}, project=tmp_path)
+    assert stored.path == tmp_path / "data" / "catalog" / "EURUSD" / "H1.parquet"
+    assert (stored.replaced, stored.added, stored.mode) == (0, 6225, "new")
     back = load_bars("EURUSD", project=tmp_path)
     assert back.index.equals(from_file.index)
     np.testing.assert_array_equal(back.to_numpy(), from_file.to_numpy())
     assert back.attrs["price_side"] == "ask" and back.attrs["timeframe"] == "H1"
     # the same file again: every stored row in its range is replaced, nothing doubles
-    _, overlap = catalog.import_data(from_file, {"source": "sample"}, project=tmp_path)
-    assert overlap == 6225 and len(load_bars("EURUSD", project=tmp_path)) == 6225
+    again = catalog.import_data(from_file, {"source": "sample"}, project=tmp_path)
+    assert again.replaced == 6225 and len(load_bars("EURUSD", project=tmp_path)) == 6225
     h4 = load_bars("EURUSD", timeframe="H4", project=tmp_path)
     assert h4.attrs["timeframe"] == "H4" and h4.index[0] == pd.Timestamp("2017-01-01 22:00",
                                                                             tz="UTC")
@@ -207,7 +208,8 @@ def test_catalog_roundtrip_merge_and_resample(tmp_path):
 
 def test_catalog_write_failure_leaves_old_file(tmp_path, monkeypatch):
     bars = load_bars(SAMPLE)
-    path, _ = catalog.import_data(bars, {"source": "one"}, project=tmp_path)
+    stored = catalog.import_data(bars, {"source": "one"}, project=tmp_path)
+    path = stored.path
     before = path.read_bytes()
 
     def broken(*args, **kwargs):
@@ -215,7 +217,7 @@ def test_catalog_write_failure_leaves_old_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pq, "write_table", broken)
     with pytest.raises(OSError):
-        catalog.import_data(bars.iloc[:10], {"source": "two"}, project=tmp_path)
+        catalog.import_data(bars.iloc[:10], {"source": "one"}, project=tmp_path)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["H1.parquet"]
 

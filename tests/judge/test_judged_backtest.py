@@ -194,11 +194,19 @@ def test_a_saved_model_warns_loudly_on_its_training_window(model):
     assert any("WARNING" in note for note in result.with_judge.notes)
 
 
-def test_a_saved_model_refuses_other_features(model):
+def test_a_saved_model_refuses_other_features(model, tmp_path):
+    """The same strategy, edited to give one more feature, is not what the model learnt."""
     folder, _ = model
-    with pytest.raises(ModelError, match="other features"):
-        api.backtest(SAMPLE, "sma_cross", params={"stop_loss_pips": 20}, project=REPO,
-                     costs={"spread_pips": 0.8}, judge=folder)
+    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
+    path = tmp_path / "strategies" / "ema_atr.py"
+    code = path.read_text()
+    edited = code.replace('"atr": ind.atr(bars, p.atr_bars),',
+                          '"atr": ind.atr(bars, p.atr_bars), "atr_again": ind.atr(bars, 5),')
+    assert edited != code
+    path.write_text(edited)
+    with pytest.raises(ModelError, match=r"other features .*unexpected \['strategy_atr_again'\]"):
+        api.backtest(SAMPLE, "ema_atr", project=tmp_path, costs={"spread_pips": 0.8},
+                     start="2017-07-01", judge=folder)
 
 
 # -- the CLI -----------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
-"""The judge model: estimator contract, honest validation, threshold rule, safe persistence."""
+"""The judge model: estimator contract, honest validation, threshold rule (files: test_persist)."""
 
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io as sio
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
@@ -15,7 +13,7 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from fxjudge.errors import ConfigError, ModelError
-from fxjudge.judge.model import Judge, load_model, make_estimator, save_model, tune_threshold
+from fxjudge.judge.model import Judge, make_estimator, tune_threshold
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +21,6 @@ def one_thread():
     """HGB's OpenMP threads can stall for seconds on a busy 2-core machine; tests use one."""
     with threadpool_limits(limits=1):
         yield
-
-
-class HomeMadeLogistic(LogisticRegression):
-    """A classifier from outside sklearn/numpy/fxjudge: its model file must not load."""
 
 
 def candidates(n=400, seed=0, edge=1.5):
@@ -184,47 +178,3 @@ def test_make_estimator_names_and_dotted_paths():
         make_estimator("sklearn.svm.SVC")
 
 
-def test_save_load_roundtrip_gives_identical_probabilities(tmp_path):
-    judge = fitted()
-    card = {"training_window": ["2022-01-03", "2022-03-10"], "label_rule": "triple barrier",
-            "data_fingerprint": "sha256:abc"}
-    save_model(judge, tmp_path / "m", card)
-    loaded, read = load_model(tmp_path / "m")
-    X, *_ = candidates(seed=3)
-    assert np.array_equal(loaded.predict_proba(X), judge.predict_proba(X))
-    assert loaded.threshold_ == judge.threshold_
-    assert read["label_rule"] == "triple barrier" and read["features"] == list(X.columns)
-    assert read["threshold"] == judge.threshold_
-    assert read["validation_scores"]["auc"] == judge.validation_scores_["auc"]
-    assert {"numpy", "pandas", "scikit-learn", "fxjudge", "skops"} <= set(read["versions"])
-    assert not list((tmp_path / "m").glob("*.tmp"))
-
-
-def test_foreign_types_are_refused(tmp_path, monkeypatch):
-    X, y, starts, ends = candidates()
-    judge = Judge(estimator=HomeMadeLogistic()).fit(X, y, starts=starts, ends=ends)
-    save_model(judge, tmp_path / "m")
-    with pytest.raises(ModelError, match="HomeMadeLogistic.*refusing|refusing.*HomeMadeLogistic"):
-        load_model(tmp_path / "m")
-    save_model(fitted(), tmp_path / "ok")
-    monkeypatch.setattr(sio, "get_untrusted_types",
-                        lambda file: ["sklearn.calibration._SigmoidCalibration", "sklearnx.Evil"])
-    with pytest.raises(ModelError, match="sklearnx.Evil"):
-        load_model(tmp_path / "ok")
-
-
-def test_missing_or_corrupt_models_are_model_errors(tmp_path):
-    with pytest.raises(ModelError, match="no such folder"):
-        load_model(tmp_path / "nowhere")
-    with pytest.raises(ModelError, match="model.skops and card.json missing"):
-        load_model(tmp_path)
-    folder = save_model(fitted(), tmp_path / "m", {})
-    (folder / "model.skops").write_bytes(b"not a zip file")
-    with pytest.raises(ModelError, match=r"not a readable skops file \(.*\); save the model again"):
-        load_model(folder)
-    (folder / "card.json").write_text("{broken")
-    with pytest.raises(ModelError, match="card.json: not valid JSON"):
-        load_model(folder)
-    with pytest.raises(ModelError, match="not fitted"):
-        save_model(Judge(), tmp_path / "unfitted")
-    assert json.loads(json.dumps(fitted().validation_scores_))  # card-ready

@@ -91,10 +91,10 @@ def test_an_unknown_parameter_suggests_the_close_one():
         ({"fast_bars": "x"}, "`fast_bars` must be an int, was 'x'"),
         ({"fast_bars": 2.5}, "`fast_bars` must be an int, was 2.5"),
         ({"fast_bars": True}, "`fast_bars` must be an int, was True"),
-        ({"width": "wide"}, "`width` must be a number, was 'wide'"),
-        ({"zero_line_filter": 1}, "`zero_line_filter` must be True or False, was 1"),
+        ({"width": "wide"}, "`width` must be a finite number, was 'wide'"),
+        ({"zero_line_filter": 1}, "`zero_line_filter` must be true or false, was 1"),
         ({"session": "paris"}, "`session` must be one of 'tokyo', 'london', was 'paris'"),
-        ({"stop_loss_pips": "10"}, "`stop_loss_pips` must be a number or None, was '10'"),
+        ({"stop_loss_pips": "10"}, "`stop_loss_pips` must be a finite number or None, was '10'"),
         ({"max_bars": 1.0}, "`max_bars` must be an int or None, was 1.0"),
     ],
 )

@@ -104,6 +104,39 @@ def check_bars(bars: pd.DataFrame, *, name: str = "bars") -> None:
             raise DataError(f"{name}: column {column!r} must be float64, was {bars[column].dtype}")
 
 
+def conform_bars(frame: pd.DataFrame, *, name: str = "bars") -> pd.DataFrame:
+    """A user's frame as `Bars`, converted where that is unambiguous; never changed in place.
+
+    Converted: an index of another resolution (pandas 3 makes ``datetime64[us]`` by default) or
+    another time zone, an index not named ``time``, price columns that are not float64, and a
+    missing ``volume`` (0). Refused with the fix: an index that is not times, or naive times
+    (whose clock only the user knows). Everything else is `check_bars`'.
+    """
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(f"{name} must be indexed by the bars' open times (a DatetimeIndex), had "
+                        f"a {type(index).__name__}",
+                        fix="set it with bars.set_index('time') or pd.to_datetime(...)")
+    if index.tz is None:
+        raise DataError(f"{name} have naive times: their clock is unknown",
+                        fix="say it, e.g. bars.index = bars.index.tz_localize('UTC') (or the "
+                            "broker's zone, then .tz_convert('UTC'))")
+    bars = frame.copy(deep=False)
+    bars.index = pd.DatetimeIndex(index.tz_convert("UTC").as_unit("ns"), name="time")
+    if "volume" not in bars.columns:
+        bars["volume"] = 0.0
+    for column in (*BAR_COLUMNS, *(["spread"] if "spread" in bars.columns else [])):
+        if column in bars.columns and bars[column].dtype != np.float64:
+            try:
+                bars[column] = bars[column].astype(np.float64)
+            except (TypeError, ValueError):
+                raise DataError(f"{name}: column {column!r} is not numeric "
+                                f"({bars[column].dtype})", fix="convert it to numbers") from None
+    bars.attrs = dict(frame.attrs)
+    check_bars(bars, name=name)
+    return bars
+
+
 def make_bars(
     frame: pd.DataFrame,
     *,

@@ -34,9 +34,13 @@ def read_file(
     columns: dict[str, str] | None = None,
     time_format: str | None = None,
     policy: Policy | None = None,
+    member: str | None = None,
 ) -> tuple[pd.DataFrame, DataReport]:
-    """Read one file or datafeed folder into canonical bars or ticks, with its `DataReport`."""
-    source = Source(path)
+    """Read one file or datafeed folder into canonical bars or ticks, with its `DataReport`.
+
+    `member`: the file to read inside a zip that holds several.
+    """
+    source = Source(path, member)
     fx_pair = FxPair.parse(pair) if pair is not None else None
     if tz is not None:
         check_clock(tz)
@@ -133,6 +137,7 @@ def load_bars(
     columns: dict[str, str] | None = None,
     time_format: str | None = None,
     project: str | Path | None = None,
+    member: str | None = None,
 ) -> pd.DataFrame:
     """Bars from a file, a datafeed folder or a catalog pair, in `timeframe` (as stored if None).
 
@@ -153,6 +158,7 @@ def load_bars(
         columns=columns,
         time_format=time_format,
         policy=policy,
+        member=member,
     )
     if "bid" in data.columns:
         report = data.attrs["report"]

@@ -11,13 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fxjudge.data.plausible import implausible
 from fxjudge.errors import DataError
 
 _FIX = "correct or delete that row"
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".") if np.isfinite(value) else str(value)
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1e9 else f"{value:.6g}"
 
 
 def check_prices(
@@ -26,11 +29,15 @@ def check_prices(
     path: str | Path,
     rows: np.ndarray,
     unit: str = "line",
+    pair: str | None = None,
 ) -> None:
-    """Raise `DataError` at the first row with a missing, non-positive or inconsistent price.
+    """Raise `DataError` at the first row with a missing, non-positive, implausible or
+    inconsistent price.
 
     `frame` has ``open high low close`` (bars) or ``bid ask`` (ticks) as float columns; `rows`
     holds the file line (or record) number of each row, `unit` says which ("line", "record").
+    A price outside what `pair` can be (`fxjudge.data.plausible`; any pair: above 1e7) is
+    refused before the bars' own consistency is checked.
     """
     price_columns = [c for c in ("open", "high", "low", "close", "bid", "ask") if c in frame]
     values = frame[price_columns].to_numpy(dtype=np.float64)
@@ -45,6 +52,15 @@ def check_prices(
         )
         raise DataError(
             f"{price_columns[col]} {what}", path=path, where=f"{unit} {rows[row]}", fix=_FIX
+        )
+    wrong, bounds = implausible(values, pair)
+    if wrong.any():
+        row, col = np.argwhere(wrong)[0]
+        which = f"a {pair} price" if pair else "a price"
+        raise DataError(
+            f"{price_columns[col]} {_fmt(values[row, col])} is not {which} ({bounds})",
+            path=path, where=f"{unit} {rows[row]}",
+            fix="check that the file holds this pair (--pair names another) and is not corrupt",
         )
     if "high" in frame:
         o, h, low, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))

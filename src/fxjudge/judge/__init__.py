@@ -6,9 +6,14 @@ judges each candidate out of sample, either walk-forward (`walkforward`, a judge
 period on the past) or with a saved model (`model.load_model`). What the candidate table holds
 is the contract of `fxjudge.results.judged.JudgedResult`.
 
-A saved model does not judge candidates whose label interval [signal, resolution] overlaps the
-period it was trained on (it saw their outcomes): they are left unjudged (taken, probability
-NaN, as before a walk-forward's first window), and a warning says how many.
+A saved model is checked against the run before it judges anything (what it was trained on is
+stored inside the model file, `persist`): trained for another strategy, it is refused; for
+other parameters of the same strategy, it is refused unless ``allow_param_change``; asked to
+judge candidates that come before its training window (it was trained on their future), it is
+refused unless ``allow_before_training``. Either permission is then a warning in the report. It
+does not judge candidates whose label interval [signal, resolution] overlaps the period it was
+trained on (it saw their outcomes): they are left unjudged (taken, probability NaN, as before a
+walk-forward's first window), and a warning says how many.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fxjudge.errors import ConfigError, ModelError
+from fxjudge.errors import ConfigError, ModelError, must
 from fxjudge.features.library import judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon
-from fxjudge.judge.model import load_model
+from fxjudge.judge.persist import load_model
 from fxjudge.judge.walkforward import make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
 
@@ -34,7 +39,18 @@ JUDGE_OPTIONS = {
     "estimator": "hgb", "retrain": "monthly", "train_window": "anchored", "embargo": None,
     "min_train": 100, "threshold": "tune", "cv_folds": 3, "min_kept_fraction": 0.2,
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
+    "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
 }
+#: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
+JUDGE_OPTION_TYPES = {
+    "estimator": str, "retrain": str | int, "train_window": str | int, "embargo": str | None,
+    "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
+    "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
+    "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
+    "trusted_types": list[str],
+}
+#: Options that only a saved model (not the walk-forward judge) uses.
+SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
 CANDIDATE_COLUMNS = ("side", "probability", "taken", "judged", "label", "label_return",
                      "resolve_time", "barrier")
 
@@ -47,7 +63,14 @@ def judge_settings(options: dict | None) -> dict:
             hint = f"did you mean `{close[0]}`? " if close else ""
             raise ConfigError(f"unknown judge option `{name}`; {hint}the options: "
                               f"{', '.join(JUDGE_OPTIONS)}")
-    return JUDGE_OPTIONS | dict(options or {})
+    settings = JUDGE_OPTIONS | dict(options or {})
+    for name in ("allow_param_change", "allow_before_training"):
+        if not isinstance(settings[name], bool):
+            raise must(name, "true or false", settings[name])
+    trusted = settings["trusted_types"]
+    if not (isinstance(trusted, list | tuple) and all(isinstance(t, str) for t in trusted)):
+        raise must("trusted_types", "a list of module.Class names", trusted)
+    return settings
 
 
 def label_rule(rules: ExitRules, options: dict, costs: LabelCosts) -> dict:
@@ -102,12 +125,22 @@ def judge_signals(
     options: dict | None = None,
     costs: LabelCosts | None = None,
     progress: Callable[[int, int], None] | None = None,
+    strategy: dict | None = None,
 ) -> Judgement:
     """Label, featurise and judge every candidate of `signals`, out of sample.
 
-    `judge` is ``"walk-forward"`` or the folder of a saved model; `options` as `JUDGE_OPTIONS`.
+    `judge` is ``"walk-forward"`` or the folder of a saved model; `options` as `JUDGE_OPTIONS`;
+    `strategy` (``{"name", "params"}``) is what a saved model is checked against.
     """
     options = judge_settings(options)
+    saved = None
+    if str(judge) == WALK_FORWARD:
+        given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
+        if given:
+            raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
+                              "not to the walk-forward judge; remove it")
+    else:  # a bad model fails before anything is labelled
+        saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
     labels = label_candidates(bars, signals, levels, rules, costs=costs,
                               label_max_bars=options["label_max_bars"])
@@ -129,8 +162,8 @@ def judge_signals(
                                                   "fit_until": str}).to_dict("records")
         warnings: list[str] = []
     else:
-        probability, taken, importance, warnings, card = _apply_saved(Path(judge), X, labels,
-                                                                     options)
+        probability, taken, importance, warnings, card = _apply_saved(Path(judge), saved, X,
+                                                                     labels, options, strategy)
         config |= {"model_card": card, "threshold": card.get("threshold")}
     judged = probability.notna()
     candidates = pd.DataFrame({
@@ -145,9 +178,12 @@ def judge_signals(
     return Judgement(candidates, X, importance, config, warnings)
 
 
-def _apply_saved(folder: Path, X: pd.DataFrame, labels: pd.DataFrame, options: dict):
+def _apply_saved(folder: Path, saved: tuple, X: pd.DataFrame, labels: pd.DataFrame,
+                 options: dict, strategy: dict | None):
     """Probabilities and vetoes from a saved model, leaving its training window unjudged."""
-    model, card = load_model(folder)
+    model, card = saved
+    warnings = _check_strategy(folder, card.get("strategy"), strategy,
+                               options["allow_param_change"])
     expected = list(getattr(model, "feature_names_in_", []))
     if expected != list(X.columns):
         missing = [f for f in expected if f not in X.columns]
@@ -156,19 +192,26 @@ def _apply_saved(folder: Path, X: pd.DataFrame, labels: pd.DataFrame, options: d
         raise ModelError(f"{folder}: the model was trained on other features than this run "
                          f"gives ({detail}); train it again for this strategy with "
                          "`fxjudge judge train`")
-    window = card.get("training_window") or {}
-    inside = np.zeros(len(X), dtype=bool)
-    warnings = []
-    if window.get("start") and window.get("end"):
-        start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
-        resolved = pd.DatetimeIndex(labels["resolve_time"])
-        reaches = resolved.isna() | (resolved >= start)
-        inside = np.asarray((X.index <= end) & reaches)
-        if inside.any():
-            warnings.append(
-                f"this backtest overlaps the model's training window ({window['start']} to "
-                f"{window['end']}): {int(inside.sum())} of {len(X)} candidates fall in it and "
-                "are not judged (the model saw their outcomes); judge a later period")
+    window = card["training_window"]
+    start, end = pd.Timestamp(window["start"]), pd.Timestamp(window["end"])
+    before = np.asarray(X.index < start)
+    if before.any():
+        what = (f"{int(before.sum())} of {len(X)} candidates come before the model's training "
+                f"window (from {window['start']}): it was trained on their future")
+        if not options["allow_before_training"]:
+            raise ModelError(f"{folder}: {what}; judge candidates after {window['end']}, or "
+                             "pass --allow-before-training (judge option "
+                             "allow_before_training) to judge them anyway")
+        warnings.append(f"{what}; judged anyway (--allow-before-training): their results are "
+                        "not out of sample")
+    resolved = pd.DatetimeIndex(labels["resolve_time"])
+    reaches = resolved.isna() | (resolved >= start)
+    inside = np.asarray((X.index <= end) & reaches & ~before)
+    if inside.any():
+        warnings.append(
+            f"this backtest overlaps the model's training window ({window['start']} to "
+            f"{window['end']}): {int(inside.sum())} of {len(X)} candidates fall in it and "
+            "are not judged (the model saw their outcomes); judge a later period")
     probability = pd.Series(np.nan, index=X.index, name="probability")
     outside = ~inside
     if outside.any():
@@ -182,6 +225,36 @@ def _apply_saved(folder: Path, X: pd.DataFrame, labels: pd.DataFrame, options: d
             model, X[scored], y[scored].astype(int), n_repeats=options["importance_repeats"],
             seed=options["random_state"])
     return probability, taken, importance, warnings, card
+
+
+def _check_strategy(folder: Path, trained: dict | None, running: dict | None,
+                    allow_param_change: bool) -> list[str]:
+    """Refuse a model trained for another strategy, or other parameters unless allowed."""
+    if trained is None or running is None:
+        return [] if running is None else [
+            f"{folder} does not say which strategy it was trained for; check it was "
+            f"{running['name']}"]
+    if trained["name"] != running["name"]:
+        raise ModelError(f"{folder}: the model was trained for the strategy "
+                         f"{trained['name']!r}, this run uses {running['name']!r}; train a "
+                         f"judge for {running['name']!r} with `fxjudge judge train`")
+    now = {k: _plain_value(v) for k, v in running["params"].items()}
+    changed = sorted(k for k in set(now) | set(trained["params"])
+                     if now.get(k) != trained["params"].get(k))
+    if not changed:
+        return []
+    detail = ", ".join(f"{k} {trained['params'].get(k)!r} -> {now.get(k)!r}" for k in changed)
+    if not allow_param_change:
+        raise ModelError(f"{folder}: the model was trained with other parameters of "
+                         f"{running['name']} ({detail}); train it again for these, or pass "
+                         "--allow-param-change (judge option allow_param_change)")
+    return [f"the model was trained with other strategy parameters ({detail}); applied anyway "
+            "(--allow-param-change): its probabilities describe other trades"]
+
+
+def _plain_value(value):
+    """A parameter value as the model's JSON guard holds it (tuples as lists)."""
+    return [_plain_value(v) for v in value] if isinstance(value, tuple | list) else value
 
 
 def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None):
@@ -201,5 +274,6 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
                         pnl=chosen["return_pips"].to_numpy(dtype=float))
 
 
-__all__ = ["JUDGE_OPTIONS", "WALK_FORWARD", "Judgement", "LabelCosts", "fit_judge",
-           "judge_settings", "judge_signals", "label_candidates", "label_rule", "walk_forward"]
+__all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",
+           "Judgement", "LabelCosts", "fit_judge", "judge_settings", "judge_signals",
+           "label_candidates", "label_rule", "walk_forward"]

@@ -1,4 +1,4 @@
-"""The judge: a calibrated scikit-learn classifier with a veto threshold, saved with skops.
+"""The judge: a calibrated scikit-learn classifier with a veto threshold (saved by `persist`).
 
 Decisions (DESIGN.md §5), for the next person:
 
@@ -36,19 +36,12 @@ Decisions (DESIGN.md §5), for the next person:
 from __future__ import annotations
 
 import importlib
-import json
 import math
-import os
-import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
-import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import TimeSeriesSplit
@@ -57,15 +50,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from fxjudge.config import package_versions
 from fxjudge.errors import ModelError, must
 from fxjudge.judge.evaluation import probability_scores
 from fxjudge.judge.splits import purged_kfold
 
 ESTIMATORS = ("hgb", "logistic", "random_forest")
-TRUSTED_MODULES = ("sklearn", "numpy", "fxjudge")
-MODEL_FILE, CARD_FILE = "model.skops", "card.json"
-MODEL_PACKAGES = ("fxjudge", "numpy", "pandas", "scikit-learn", "scipy", "skops")
+CALIBRATIONS = ("sigmoid", "isotonic", None)
 
 
 def make_estimator(name_or_path: str = "hgb", *, random_state: int = 0, **params):
@@ -222,7 +212,7 @@ class Judge(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)]
 
     def _check_params(self) -> None:
-        if self.calibration not in ("sigmoid", "isotonic", None):
+        if self.calibration not in CALIBRATIONS:
             raise must("calibration", '"sigmoid", "isotonic" or None', self.calibration)
         rule = self.threshold
         if not (rule in ("tune", "base_rate") if isinstance(rule, str) else
@@ -274,87 +264,3 @@ class Judge(ClassifierMixin, BaseEstimator):
         if values.shape != (n,) or not np.isfinite(values).all():
             raise must("pnl", f"{n} finite numbers, one per row of X", f"shape {values.shape}")
         return values
-
-
-def _jsonable(value):
-    """`value` in plain JSON types; NaN and infinities become null."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def save_model(judge: Judge, folder, card: dict | None = None) -> Path:
-    """Write `model.skops` (skops, not pickle) and `card.json` into `folder`; return the folder.
-
-    `card` should say what the model cannot: `features`, `training_window`, `label_rule`,
-    `data_fingerprint` (missing ones are written as null). The threshold, validation scores,
-    parameters and package versions are added from the judge and the environment.
-    """
-    try:
-        check_is_fitted(judge)
-    except NotFittedError as exc:
-        raise ModelError("the judge is not fitted: call `fit` before `save_model`") from exc
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    names = getattr(judge, "feature_names_in_", None)
-    full = {"features": None if names is None else list(names), "training_window": None,
-            "label_rule": None, "data_fingerprint": None} | dict(card or {})
-    full |= {"format": "fxjudge-judge/1", "params": judge.get_params(deep=False),
-             "threshold": judge.threshold_, "validation_scores": judge.validation_scores_,
-             "versions": package_versions(MODEL_PACKAGES)}
-    _write_atomic(folder / MODEL_FILE, sio.dumps(judge))
-    _write_atomic(folder / CARD_FILE, json.dumps(_jsonable(full), indent=2).encode("utf-8"))
-    return folder
-
-
-def load_model(folder) -> tuple[Judge, dict]:
-    """Read a folder written by `save_model`: (judge, card).
-
-    Only types from scikit-learn, numpy and fxjudge are trusted (checked with
-    `skops.io.get_untrusted_types` before anything is built); anything else is refused.
-    """
-    folder, fix = Path(folder), "save the model again with `save_model`"
-    if not folder.is_dir():
-        raise ModelError(f"{folder}: no judge model there (no such folder); check the path or "
-                         "train and save one with `save_model`")
-    missing = [name for name in (MODEL_FILE, CARD_FILE) if not (folder / name).is_file()]
-    if missing:
-        absent = " and ".join(missing)
-        raise ModelError(f"{folder}: incomplete judge model, {absent} missing; {fix}")
-    try:
-        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelError(f"{folder / CARD_FILE}: not valid JSON ({exc}); {fix}") from exc
-    path = folder / MODEL_FILE
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:
-        raise ModelError(f"{path}: not a readable skops file ({exc}); {fix}") from exc
-    foreign = sorted(t for t in untrusted if t.split(".")[0] not in TRUSTED_MODULES)
-    if foreign:
-        raise ModelError(f"{path}: refusing to load types from outside scikit-learn, numpy and "
-                         f"fxjudge ({', '.join(foreign)}): they could run any code; load it with "
-                         "skops.io.load yourself only if you trust who wrote it")
-    try:
-        judge = sio.load(path, trusted=untrusted)
-    except Exception as exc:
-        raise ModelError(f"{path}: cannot be loaded ({exc}); {fix}") from exc
-    if not isinstance(judge, Judge):
-        raise ModelError(f"{path}: holds a {type(judge).__name__}, not a Judge; {fix}")
-    saved = (card.get("versions") or {}).get("scikit-learn")
-    if saved and saved != sklearn.__version__:
-        warnings.warn(f"{path} was saved with scikit-learn {saved}, this is "
-                      f"{sklearn.__version__}: its predictions may differ", stacklevel=2)
-    return judge, card

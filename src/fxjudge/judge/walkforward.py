@@ -62,24 +62,31 @@ class WalkForwardResult:
 
 
 def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_pct=0.0,
-               min_kept_fraction: float = 0.2, random_state: int = 0) -> Judge:
-    """An unfitted `Judge`, with a median imputer in front of estimators that refuse NaN."""
+               min_kept_fraction: float = 0.2, random_state: int = 0,
+               calibration="sigmoid", estimator_params: dict | None = None) -> Judge:
+    """An unfitted `Judge`, with a median imputer in front of estimators that refuse NaN.
+
+    The one place that composes the judge's estimators (the model files' allow-list,
+    `persist.saved_types`, is computed from it); `estimator_params` go to `make_estimator`.
+    """
+    params = estimator_params or {}
     if estimator == "hgb":
-        model = make_estimator("hgb", random_state=random_state)
+        model = make_estimator("hgb", random_state=random_state, **params)
     elif estimator == "random_forest":
-        model = estimator
+        model = make_estimator(estimator, random_state=random_state, **params) if params \
+            else estimator
     elif isinstance(estimator, str):
         model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                              make_estimator(estimator, random_state=random_state))
+                              make_estimator(estimator, random_state=random_state, **params))
     elif isinstance(estimator, BaseEstimator):
         model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                               estimator)
     else:
         raise must("estimator", f"one of {', '.join(ESTIMATORS)}, a dotted path or an "
                    "estimator", estimator)
-    return Judge(estimator=model, threshold=threshold, cv_folds=cv_folds,
-                 embargo_pct=embargo_pct, min_kept_fraction=min_kept_fraction,
-                 random_state=random_state)
+    return Judge(estimator=model, calibration=calibration, threshold=threshold,
+                 cv_folds=cv_folds, embargo_pct=embargo_pct,
+                 min_kept_fraction=min_kept_fraction, random_state=random_state)
 
 
 def _checked_labels(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:

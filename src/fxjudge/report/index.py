@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fxjudge.files import locked, write_atomic
 from fxjudge.report import fmt
 from fxjudge.report.i18n import labels
-from fxjudge.report.render import environment, write_atomic
+from fxjudge.report.render import environment
 
 REPORT_NAME = "report.html"
 
@@ -77,14 +78,20 @@ def _number(value) -> float | None:
 
 
 def build_index(reports_dir: str | Path, *, lang: str = "en") -> Path:
-    """Write ``index.html`` in `reports_dir` listing every run folder in it; return its path."""
+    """Write ``index.html`` in `reports_dir` listing every run folder in it; return its path.
+
+    Runs finishing at once each rebuild it under the index's lock, one after the other, so the
+    last one written lists them all.
+    """
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     t = labels(lang)
-    rows = [row for folder in sorted(reports_dir.iterdir(), reverse=True)
-            if folder.is_dir() and (row := read_run(folder)) is not None]
-    headers = [t[name] for name in NUMERIC] + [t["judge_p_value"]]
-    html = environment().get_template("index.html.j2").render(
-        lang=lang, t=t, rows=rows, headers=headers, report_name=REPORT_NAME,
-        folder=str(reports_dir), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
-    return write_atomic(reports_dir / "index.html", html)
+    path = reports_dir / "index.html"
+    with locked(path, what="the run index"):
+        rows = [row for folder in sorted(reports_dir.iterdir(), reverse=True)
+                if folder.is_dir() and (row := read_run(folder)) is not None]
+        headers = [t[name] for name in NUMERIC] + [t["judge_p_value"]]
+        html = environment().get_template("index.html.j2").render(
+            lang=lang, t=t, rows=rows, headers=headers, report_name=REPORT_NAME,
+            folder=str(reports_dir), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        return write_atomic(path, html)

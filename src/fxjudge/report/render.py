@@ -13,7 +13,6 @@ robustness, all statistics, configuration and the reproducing command with packa
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -28,6 +27,7 @@ from markupsafe import Markup
 
 from fxjudge.config import package_versions
 from fxjudge.domain import FxPair
+from fxjudge.files import write_atomic
 from fxjudge.report import charts, fmt, judge_charts, tables
 from fxjudge.report.command import backtest_command
 from fxjudge.report.i18n import labels
@@ -35,7 +35,7 @@ from fxjudge.report.saved import load_price_bars
 from fxjudge.report.verdict import judge_verdict
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.metrics import full_statistics, monthly_returns
-from fxjudge.results.result import BacktestResult, toml_safe
+from fxjudge.results.result import WARNING, BacktestResult, toml_safe
 
 KPIS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "profit_factor", "win_rate", "trades", "expectancy_pips", "payoff_ratio", "psr")
@@ -129,6 +129,7 @@ def render_report(
     else:
         price_problem = ""
     rows = tables.trade_rows(main.trades, rejected)
+    notes = list(dict.fromkeys(main.notes + (result.without_judge.notes if judged else [])))
     csv_path = tables.write_csv(rows, path.with_name(f"{path.stem}-trades.csv"))
     context = {
         "lang": lang, "t": t, "judged": judged, "header": _header(config, t),
@@ -151,8 +152,8 @@ def render_report(
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
         "versions": {**config.get("versions", {}), **package_versions(REPORT_PACKAGES)},
-        "notes": list(dict.fromkeys(
-            main.notes + (result.without_judge.notes if judged else []))),
+        "notes": notes,
+        "warnings": [n.removeprefix(WARNING).strip() for n in notes if n.startswith(WARNING)],
         "plotly_js": plotly_js(),
     }
     html = environment().get_template("report.html.j2").render(**context)
@@ -299,11 +300,3 @@ def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
     return {"columns": columns, "rows": tables.rows_json(rows, t),
             "words": {"rows_shown": t["rows_shown"], "taken": t["taken"],
                       "rejected": t["rejected_status"]}}
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write to a temporary file beside `path`, then rename: never a half-written report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    return path

@@ -21,6 +21,8 @@ import tomli_w
 from fxjudge.results import metrics
 
 PERIODS_PER_YEAR = 252  # trading days; FX days close at 17:00 New York, 5 a week
+#: How a note that must not be missed starts; the report shows these at the top, in red.
+WARNING = "WARNING:"
 
 
 def summary_statistics(

@@ -50,12 +50,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import numbers
-import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +61,7 @@ import pandas as pd
 from fxjudge.data.bars import check_bars
 from fxjudge.errors import ConfigError, StrategyError, must
 from fxjudge.signals.exits import ExitRules
+from fxjudge.typed import check_value
 
 _EXIT_FIELDS = tuple(field.name for field in dataclasses.fields(ExitRules))
 
@@ -228,57 +227,8 @@ def _make_params(strategy_class: type[Strategy], values: dict[str, Any]) -> Any:
     checked = {}
     for field in _init_fields(params_class):
         value = values[field.name] if field.name in values else _default(field)
-        checked[field.name] = _check_value(field.name, value, hints.get(field.name, Any))
+        checked[field.name] = check_value(field.name, value, hints.get(field.name, Any))
     return params_class(**checked)
-
-
-def _check_value(name: str, value: Any, hint: Any) -> Any:
-    """`value` as the annotation `hint` wants it, or a ConfigError in the house grammar."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is not type(None):
-                try:
-                    return _check_value(name, value, option)
-                except ConfigError:
-                    pass
-        raise must(name, _describe(hint), value)
-    if origin is Literal:
-        if any(value == choice and type(value) is type(choice) for choice in typing.get_args(hint)):
-            return value
-        raise must(name, _describe(hint), value)
-    if hint is bool:
-        if isinstance(value, bool | np.bool_):
-            return bool(value)
-    elif hint is int:
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
-            return int(value)
-    elif hint is float:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-            return float(value)
-    elif hint in (Any, object) or not isinstance(hint, type):
-        return value
-    elif isinstance(value, hint):
-        return value
-    raise must(name, _describe(hint), value)
-
-
-def _describe(hint: Any) -> str:
-    """Words for an annotation: 'an int', 'a number or None', "one of 'tokyo', 'london'"."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        words = [_describe(o) for o in options if o is not type(None)]
-        return " or ".join(words + (["None"] if type(None) in options else []))
-    if origin is Literal:
-        return "one of " + ", ".join(repr(choice) for choice in typing.get_args(hint))
-    named = {int: "an int", float: "a number", bool: "True or False", str: "a string"}
-    if hint in named:
-        return named[hint]
-    return f"a {getattr(hint, '__name__', hint)}"
 
 
 def _hints(params_class: type) -> dict[str, Any]:

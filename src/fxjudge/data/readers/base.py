@@ -9,7 +9,9 @@ to UTC, writing each clock decision into `Loaded.notes`.
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -66,14 +68,33 @@ class Loaded:
 
 
 class Source:
-    """A file (plain or zipped) or a folder, with its text decoded once and cached."""
+    """A file (plain or zipped) or a folder, with its text decoded once and cached.
 
-    def __init__(self, path: str | Path) -> None:
+    Refused at once, before anything is opened: a path that is neither a regular file nor a
+    folder (a FIFO would block forever), and one that cannot be read. In a zip, `member` names
+    the file to read; without it the zip must hold exactly one CSV, and a member that would
+    unpack beyond `MAX_UNPACKED_BYTES` (or `MAX_RATIO` times the zip) is refused unread.
+    """
+
+    def __init__(self, path: str | Path, member: str | None = None) -> None:
         self.path = Path(path)
-        if not self.path.exists():
+        self._member = member
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
             raise DataError(
                 "no such file or folder", path=self.path, fix="check the path and try again"
-            )
+            ) from None
+        except OSError as exc:
+            raise DataError(f"cannot be reached ({exc.strerror})", path=self.path,
+                            fix="check the path and its permissions") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise DataError("is not a regular file or folder (a FIFO, socket or device)",
+                            path=self.path, fix="give a data file or a datafeed folder")
+        needed = os.R_OK | (os.X_OK if stat.S_ISDIR(mode) else 0)
+        if not os.access(self.path, needed):
+            raise DataError("cannot be read (permission denied)", path=self.path,
+                            fix="check its permissions")
 
     @property
     def is_dir(self) -> bool:
@@ -91,8 +112,11 @@ class Source:
 
     @cached_property
     def member(self) -> str | None:
-        """The name of the data file inside a zip (the first .csv/.txt that is not a gap report)."""
+        """The name of the data file inside a zip: `member` as given, else its one .csv."""
         if not self.is_zip:
+            if self._member is not None:
+                raise DataError(f"is not a zip, so it has no member {self._member!r}",
+                                path=self.path, fix="leave out --member")
             return None
         try:
             with zipfile.ZipFile(self.path) as archive:
@@ -101,13 +125,23 @@ class Source:
             raise DataError(
                 f"corrupt zip archive ({exc})", path=self.path, fix="download the file again"
             ) from None
+        listed = ", ".join(names) or "nothing"
+        if self._member is not None:
+            if self._member not in names:
+                raise DataError(f"the zip has no member {self._member!r} (it has: {listed})",
+                                path=self.path, fix="give one of its members with --member")
+            return self._member
         csvs = [n for n in names if n.lower().endswith(".csv")]
         if not csvs:
             raise DataError(
-                f"the zip holds no .csv file (it has: {', '.join(names) or 'nothing'})",
+                f"the zip holds no .csv file (it has: {listed})",
                 path=self.path,
-                fix="pass the zip as downloaded from the data vendor",
+                fix="pass the zip as downloaded from the data vendor, or name the data file "
+                    "with --member",
             )
+        if len(csvs) > 1:
+            raise DataError(f"the zip holds several CSV files ({', '.join(csvs)})",
+                            path=self.path, fix="choose the one to read with --member NAME")
         return csvs[0]
 
     @property
@@ -123,7 +157,9 @@ class Source:
         if self.is_zip:
             try:
                 with zipfile.ZipFile(self.path) as archive:
-                    return archive.read(self.member)
+                    info = archive.getinfo(self.member)
+                    _check_member(info, self.path)
+                    return archive.read(info)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise DataError(
                     f"corrupt zip archive ({exc})", path=self.path, fix="download the file again"
@@ -132,8 +168,9 @@ class Source:
 
     @cached_property
     def text(self) -> str:
-        """The file decoded: UTF-8 (BOM stripped), UTF-16 when it has a UTF-16 BOM, else Latin-1."""
-        return decode(self.raw, self.path)
+        """The file decoded: UTF-8 (BOM stripped), UTF-16 when it has a UTF-16 BOM, else
+        Latin-1; old Mac line endings (CR only) become newlines."""
+        return _newlines(decode(self.raw, self.path))
 
     @cached_property
     def head(self) -> str:
@@ -144,12 +181,35 @@ class Source:
             return self.text[:HEAD_BYTES]
         with open(self.path, "rb") as handle:
             start = handle.read(HEAD_BYTES)
-        return decode(start, self.path, partial=True)
+        return _newlines(decode(start, self.path, partial=True))
 
     def head_lines(self, n: int = 5) -> list[str]:
         """The first `n` non-empty lines of the head, without line endings."""
         lines = [line.rstrip("\r") for line in self.head.split("\n")]
         return [line for line in lines if line.strip()][:n]
+
+
+#: A zip member may unpack to at most this many bytes, and this many times the zip's size.
+MAX_UNPACKED_BYTES, MAX_RATIO = 2 * 1024**3, 200
+
+
+def _check_member(info: zipfile.ZipInfo, path: Path) -> None:
+    """Refuse an encrypted member, or one that would unpack beyond the caps, before reading."""
+    if info.flag_bits & 0x1:
+        raise DataError(f"the zip member {info.filename!r} is encrypted (password-protected)",
+                        path=path, fix="extract it with its password and import the file")
+    limit = min(MAX_UNPACKED_BYTES, MAX_RATIO * max(path.stat().st_size, 1))
+    if info.file_size > limit:
+        raise DataError(
+            f"the zip member {info.filename!r} would unpack to {info.file_size:,} bytes, above "
+            f"the {limit:,} accepted ({MAX_UNPACKED_BYTES / 1024**3:g} GB, or {MAX_RATIO}x the "
+            "zip's size); refusing to unpack it", path=path,
+            fix="check that the zip is the vendor's file, or extract it and import the CSV")
+
+
+def _newlines(text: str) -> str:
+    """Text with CR-only line endings (classic Mac, some exports) turned into newlines."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def decode(data: bytes, path: Path, *, partial: bool = False) -> str:

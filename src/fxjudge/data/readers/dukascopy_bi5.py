@@ -8,7 +8,8 @@ The layout (FORMATS.md §3), all times UTC, months **zero-based** (``00`` = Janu
     <root>/<SYMBOL>/<YYYY>/BID_candles_day_1.bi5           D1 bars of one year
 
 The folder given may be ``<root>`` (holding one or more symbol folders; `ReadOptions.pair`
-chooses among several) or ``<SYMBOL>`` itself. Each file is LZMA "alone" compressed; a 0-byte
+chooses among several) or ``<SYMBOL>`` itself; a single ``.bi5`` file inside that layout is read
+alone, its pair, kind and period taken from its path. Each file is LZMA "alone" compressed; a 0-byte
 file means no data for its period. Records are big-endian:
 
 - tick, 20 bytes ``>IIIff``: milliseconds into the hour, **ask**, **bid** (integer points), ask
@@ -41,6 +42,7 @@ from fxjudge.data.readers.base import Loaded, Reader, ReadOptions, Source
 from fxjudge.data.validate import check_prices
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, DataError
+from fxjudge.files import regular_file
 
 TICK_RECORD = np.dtype(
     [("ms", ">u4"), ("ask", ">u4"), ("bid", ">u4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")]
@@ -80,14 +82,27 @@ class DukascopyBi5Reader(Reader):
     title = "Dukascopy datafeed .bi5 folder (ticks, M1/H1/D1 candles)"
 
     def sniff(self, source: Source) -> str | None:
-        """Accept a folder holding ``<SYMBOL>/<YYYY>/...*.bi5`` or ``<YYYY>/...*.bi5``."""
+        """Accept a folder holding ``<SYMBOL>/<YYYY>/...*.bi5`` or ``<YYYY>/...*.bi5``, or one
+        `.bi5` file inside that layout."""
         if not source.is_dir:
-            return REFUSAL
+            return None if _single_file(source.path) else REFUSAL
         return None if _symbol_folders(source.path) else REFUSAL
 
     def read(self, source: Source, options: ReadOptions) -> Loaded:
         """Decode every tick file, or every BID candle file of one timeframe, into UTC rows."""
-        folder = _symbol_folder(source.path, options.pair)
+        single = None if source.is_dir else _single_file(source.path)
+        if single is not None:
+            folder, name = single
+            wanted = ("ticks" if name == "tick" else "bars", None if name == "tick" else name)
+            asked = (options.kind or wanted[0], options.timeframe or wanted[1])
+            if asked[0] != wanted[0] or (wanted[1] and timeframe(asked[1]).name != wanted[1]):
+                raise ConfigError(f"{source.path} holds {name} data only; ask for "
+                                  f"{'ticks' if name == 'tick' else name}, or read its folder")
+            options = ReadOptions(pair=options.pair, kind=wanted[0], timeframe=wanted[1],
+                                  tz=options.tz)
+        else:
+            folder = _symbol_folder(source.path, options.pair)
+        only = None if single is None else source.path
         pair = _pair(folder, options.pair)
         scale = 10.0 ** pair.price_decimals
         notes = [f"symbol folder {folder}; clock: UTC (the datafeed's own)"]
@@ -95,7 +110,7 @@ class DukascopyBi5Reader(Reader):
             notes.append(f"tz {options.tz!r} ignored: the datafeed is UTC")
         kind = options.kind or ("bars" if options.timeframe else _default_kind(folder, notes))
         if kind == "ticks":
-            frame = _read_ticks(folder, scale, notes)
+            frame = _read_ticks(folder, pair.symbol, scale, notes, only=only)
             return Loaded(frame=frame, kind="ticks", format=self.name, pair=pair.symbol,
                           notes=notes)
         name = timeframe(options.timeframe or "M1").name
@@ -104,9 +119,24 @@ class DukascopyBi5Reader(Reader):
                 f"`timeframe` must be M1, H1 or D1 for a Dukascopy datafeed folder (the only "
                 f"candles it stores), was {options.timeframe!r}; read M1 or H1 and resample"
             )
-        frame = _read_candles(folder, name, scale, notes)
+        frame = _read_candles(folder, pair.symbol, name, scale, notes, only=only)
         return Loaded(frame=frame, kind="bars", format=self.name, timeframe=name,
                       pair=pair.symbol, notes=notes)
+
+
+def _single_file(path: Path) -> tuple[Path, str] | None:
+    """(symbol folder, ``"tick"`` or the timeframe) of a `.bi5` file inside the layout."""
+    if path.suffix != ".bi5":
+        return None
+    for year in path.parents:
+        if _YEAR.match(year.name):
+            relative = path.relative_to(year.parent)
+            layouts = {"tick": _TICKS} | _CANDLES
+            for name, layout in layouts.items():
+                if relative.match(layout.pattern):
+                    return year.parent, name
+            return None
+    return None
 
 
 def _subfolders(folder: Path) -> list[Path]:
@@ -183,10 +213,13 @@ def _default_kind(folder: Path, notes: list[str]) -> str:
     return "ticks"
 
 
-def _files(folder: Path, layout: _Layout, what: str) -> list[tuple[Path, pd.Timestamp]]:
-    """Every file of `layout` below `folder`, in time order, with the UTC start its path gives."""
+def _files(folder: Path, layout: _Layout, what: str,
+           only: Path | None = None) -> list[tuple[Path, pd.Timestamp]]:
+    """Every file of `layout` below `folder` (or just `only`), in time order, with the UTC start
+    its path gives; a folder or FIFO where a file should be is refused."""
     found = []
-    for file in folder.glob(layout.pattern):
+    for file in [only] if only is not None else folder.glob(layout.pattern):
+        regular_file(file, DataError, what=".bi5 file")
         parts = file.relative_to(folder).parts
         year, month, day = int(parts[0]), 1, 1
         if len(parts) > 2:
@@ -250,10 +283,11 @@ def _times(
     return start.value + offsets.astype(np.int64) * unit_ns
 
 
-def _read_ticks(folder: Path, scale: float, notes: list[str]) -> pd.DataFrame:
-    """All tick files: bid, ask and volumes (millions, as stored), one row per tick."""
+def _read_ticks(folder: Path, pair: str, scale: float, notes: list[str],
+                only: Path | None = None) -> pd.DataFrame:
+    """All tick files (or `only`): bid, ask and volumes (millions, as stored), a row per tick."""
     times, columns = [], {name: [] for name in TICK_COLUMNS}
-    files = _files(folder, _TICKS, "tick")
+    files = _files(folder, _TICKS, "tick", only)
     for file, start in files:
         records = _records(file, TICK_RECORD)
         part = {
@@ -263,7 +297,7 @@ def _read_ticks(folder: Path, scale: float, notes: list[str]) -> pd.DataFrame:
             "ask_volume": records["ask_volume"].astype(np.float64),
         }
         check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
-                     unit="record")
+                     unit="record", pair=pair)
         times.append(_times(file, start, _TICKS, records["ms"], 1_000_000))
         for name, values in part.items():
             columns[name].append(values)
@@ -275,17 +309,19 @@ def _read_ticks(folder: Path, scale: float, notes: list[str]) -> pd.DataFrame:
     return _frame(times, columns)
 
 
-def _read_candles(folder: Path, name: str, scale: float, notes: list[str]) -> pd.DataFrame:
-    """All BID candle files of timeframe `name`, as open high low close volume bars."""
+def _read_candles(folder: Path, pair: str, name: str, scale: float,
+                  notes: list[str], only: Path | None = None) -> pd.DataFrame:
+    """All BID candle files of timeframe `name` (or `only`), as open high low close volume
+    bars."""
     layout = _CANDLES[name]
     times, columns = [], {k: [] for k in ("open", "high", "low", "close", "volume")}
-    files = _files(folder, layout, f"BID {name} candle")
+    files = _files(folder, layout, f"BID {name} candle", only)
     for file, start in files:
         records = _records(file, CANDLE_RECORD)
         part = {k: records[k] / scale for k in ("open", "high", "low", "close")}
         part["volume"] = records["volume"].astype(np.float64)
         check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
-                     unit="record")
+                     unit="record", pair=pair)
         times.append(_times(file, start, layout, records["s"], 1_000_000_000))
         for key, values in part.items():
             columns[key].append(values)

@@ -111,9 +111,8 @@ class DukascopyCsvReader(Reader):
         else:
             data = frame.rename(columns=_TICK_FIELDS).loc[:, list(TICK_COLUMNS)]
         data.index = pd.DatetimeIndex(index, name="time")
-        check_prices(data, path=path, rows=lines, unit="line")
-
         pair = _pair(source.name, options.pair, path=path)
+        check_prices(data, path=path, rows=lines, unit="line", pair=pair)
         if kind == "ticks":
             return Loaded(frame=data, kind="ticks", format=self.name, pair=pair, notes=notes)
         side = _SIDE_IN_NAME.search(source.name)

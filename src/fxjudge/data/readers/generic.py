@@ -298,7 +298,8 @@ class GenericCsvReader(Reader):
             {key: frame[position].to_numpy() for key, position in numeric.items()},
             index=index.rename("time"),
         )
-        check_prices(data, path=source.path, rows=rows)
+        pair = resolve_pair(source, options, notes)
+        check_prices(data, path=source.path, rows=rows, pair=pair)
         if kind == "bars":
             data = self._bar_extras(data, rows=rows, path=source.path, notes=notes)
             tf = infer_timeframe(index)
@@ -313,7 +314,7 @@ class GenericCsvReader(Reader):
             tf = None
         return Loaded(
             data, kind, format=self.name, timeframe=tf.name if tf else None,
-            pair=resolve_pair(source, options, notes), notes=notes,
+            pair=pair, notes=notes,
         )
 
     @staticmethod

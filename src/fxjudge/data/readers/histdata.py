@@ -76,11 +76,11 @@ class HistDataReader(Reader):
             numeric=[*prices, "volume"],
         )
         naive = _file_times(table["stamp"], ticks=ticks, path=path, lines=line_numbers)
-        check_prices(table, path=path, rows=line_numbers)
-
         notes = [
             f"HistData {'ticks' if ticks else 'M1 bars'}: {len(table):,} rows from {source.name}"
         ]
+        pair = _pair(source, options, notes)
+        check_prices(table, path=path, rows=line_numbers, pair=pair)
         unresolved: list[str] = []
         if options.tz is not None:
             utc = to_utc(naive, options.tz)
@@ -113,7 +113,7 @@ class HistDataReader(Reader):
             kind=kind,
             format=self.name,
             timeframe=None if ticks else "M1",
-            pair=_pair(source, options, notes),
+            pair=pair,
             notes=notes,
             unresolved_weeks=unresolved,
         )

@@ -156,11 +156,12 @@ class Mt4Reader(Reader):
         else:
             index = _broker_times(stamps, path=source.path, lines=lines, clock=clock)
         bars = pd.DataFrame({c: frame[c].to_numpy() for c in [*PRICES, "volume"]}, index=index)
-        check_prices(bars, path=source.path, rows=lines)
+        pair = resolve_pair(source, options, notes)
+        check_prices(bars, path=source.path, rows=lines, pair=pair)
         notes.append("volume is MT4 tick volume (price changes per bar), not traded size")
         return Loaded(
             bars, "bars", format=self.name, timeframe=bar_timeframe(source, index, notes),
-            pair=resolve_pair(source, options, notes), notes=notes, unresolved_weeks=unresolved,
+            pair=pair, notes=notes, unresolved_weeks=unresolved,
         )
 
 
@@ -206,8 +207,8 @@ class Mt5Reader(Reader):
             stamps = frame["date"] + " " + frame["time"] if "time" in names else frame["date"]
         index = _broker_times(stamps, path=source.path, lines=lines, clock=clock)
         bars = pd.DataFrame({c: frame[c].to_numpy() for c in [*PRICES, "volume"]}, index=index)
-        check_prices(bars, path=source.path, rows=lines)
         pair = resolve_pair(source, options, notes)
+        check_prices(bars, path=source.path, rows=lines, pair=pair)
         notes.append(
             "volume is MT5 tick volume (<TICKVOL>, price changes per bar)"
             + ("; <VOL>, exchange volume (0 for OTC FX), is not used" if "real_volume" in names

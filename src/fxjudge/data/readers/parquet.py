@@ -104,11 +104,12 @@ class ParquetReader(Reader):
             elif name != "spread":
                 data[name] = 0.0
                 notes.append(f"no {name} column: {name} set to 0")
-        check_prices(data, path=source.path, rows=rows, unit="row")
+        pair = _pair(attrs, source, options)
+        check_prices(data, path=source.path, rows=rows, unit="row", pair=pair)
         return Loaded(
             data, kind, format=self.name,
             timeframe=_timeframe(attrs, kind, index, options, notes),
-            pair=_pair(attrs, source, options),
+            pair=pair,
             price_side="ask" if attrs.get("price_side") == "ask" else "bid",
             notes=notes,
         )
