@@ -18,7 +18,7 @@ from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, QuoteRates, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.errors import ConfigError, DataError, must
+from fxjudge.errors import ConfigError, DataError, missing_spread, must
 from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
@@ -75,17 +75,14 @@ def bid_and_spread(
         missing = np.isnan(spread)
         if missing.any():
             if fixed is None:
-                raise DataError(
-                    f"{name}: {int(missing.sum())} bars have no spread; fill the 'spread' "
-                    "column or set Costs(spread_pips=...)"
-                )
+                raise missing_spread(f"{int(missing.sum())} {name} have no spread (NaN)")
             spread[missing] = fixed
             notes.append(f"{int(missing.sum())} {name} without a spread use spread_pips")
         if (spread < 0).any():
             raise DataError(f"{name}: the 'spread' column has negative values (ask below bid)")
         notes.append(f"spread from the {name}' spread column")
     elif fixed is None:
-        raise must("spread_pips", f"set when the {name} have no 'spread' column", None)
+        raise missing_spread(f"the {name} have no 'spread' column")
     else:
         spread = np.full(len(bars), fixed)
         notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")

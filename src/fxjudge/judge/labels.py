@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from fxjudge.domain import FxPair
-from fxjudge.errors import ConfigError, ModelError, must
+from fxjudge.errors import ConfigError, ModelError, missing_spread, must
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
@@ -114,10 +114,10 @@ def bid_prices(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -
         missing = np.isnan(spread)
         if missing.any():
             if fixed is None:
-                raise must("spread_pips", "set when some bars have no spread", None)
+                raise missing_spread("some bars have no spread (NaN)")
             spread[missing] = fixed
     elif fixed is None:
-        raise must("spread_pips", "set when the bars have no 'spread' column", None)
+        raise missing_spread()
     else:
         spread = np.full(len(bars), fixed)
     prices = {c: bars[c].to_numpy(dtype=np.float64, copy=True)
