@@ -72,6 +72,8 @@ def backtest_command(
     timeframe: opt.TimeframeOption = None,
     start: opt.FromOption = None,
     end: opt.ToOption = None,
+    detail_timeframe: opt.DetailTimeframeOption = None,
+    engine: opt.EngineOption = None,
     settings: opt.SetOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
     spread_pips: opt.SpreadPipsOption = None,
@@ -111,6 +113,8 @@ def backtest_command(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
     lang: opt.LangOption = "en",
+    equity_csv: Annotated[bool, typer.Option(
+        "--equity-csv", help="Write the equity curve as CSV too (it is always Parquet).")] = False,
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -127,7 +131,7 @@ def backtest_command(
 
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,
-                 "end": end},
+                 "end": end, "detail_timeframe": detail_timeframe},
         "strategy": {"name": strategy, "params": runconfig.parse_settings(settings or []) or None},
         "costs": {"spread_pips": spread_pips, "commission_per_lot": commission_per_lot,
                   "swap_long_pips": swap_long_pips, "swap_short_pips": swap_short_pips,
@@ -139,14 +143,16 @@ def backtest_command(
     if judge is not None or options:
         flags["judge"] = {"mode": judge, **options}
     merged = runconfig.merge(base, flags)
+    if engine is not None:
+        merged["engine"] = runconfig.check({"engine": engine}, origin="--engine")["engine"]
     if trials is not None:
         if trials < 1:
             raise ConfigError(f"`--trials` must be >= 1, was {trials}")
         merged["n_trials"] = trials
-    _execute(merged, lang=lang)
+    _execute(merged, lang=lang, equity_csv=equity_csv)
 
 
-def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
+def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tuple[object, Path]:
     """Run a checked configuration, save it under reports/, write its report and the index.
 
     The one path for `backtest` and `run`: every run ends in reports/<run-id>/report.html.
@@ -175,10 +181,12 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
             pair=data_cfg.get("pair") if data_cfg.get("source") else None,
             conversion=data_cfg.get("conversion"), judge=mode,
             judge_options=judge_cfg or None, progress=progress,
+            detail_timeframe=data_cfg.get("detail_timeframe"),
+            engine=merged.get("engine"),
         )
     if merged.get("n_trials"):
         result.config["n_trials"] = int(merged["n_trials"])
-    folder = save_run(result)
+    folder = save_run(result, equity_csv=equity_csv)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)
     if mode is not None:

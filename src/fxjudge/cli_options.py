@@ -19,3 +19,8 @@ SpreadPipsOption = Annotated[float | None, typer.Option(
 SlippagePipsOption = Annotated[float | None, typer.Option(
     "--slippage-pips", help="Pips against the trader on every market fill.")]
 LangOption = Annotated[str, typer.Option("--lang", help="Report language: en or ja.")]
+DetailTimeframeOption = Annotated[str | None, typer.Option(
+    "--detail-timeframe", help="A lower timeframe (e.g. M1), from the same file or catalog pair, "
+    "that decides which of a stop and a target came first inside a bar.")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="compiled (default, fast) or backtrader (the reference it is held to).")]

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
+from fxjudge.data.bars import bar_ends, check_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, QuoteRates, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.errors import ConfigError, DataError, missing_spread, must
+from fxjudge.errors import DataError, missing_spread, must
 from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
@@ -112,7 +112,7 @@ def market(
         lower_prices, lower_notes = bid_and_spread(lower_bars, pair, costs, name="lower bars")
         notes += [n for n in lower_notes if n not in notes]
         lower = LowerBars.align(
-            bars.index.as_unit("ns").asi8, _bar_ends(bars.index, bars.attrs.get("timeframe")),
+            bars.index.as_unit("ns").asi8, bar_ends(bars.index, bars.attrs.get("timeframe")),
             lower_bars.index.as_unit("ns").asi8,
             lower_prices["open"], lower_prices["high"], lower_prices["low"],
             lower_prices["spread"],
@@ -124,17 +124,6 @@ def market(
         prices["spread"], nights, rates, pair.pip_size, lower,
     )
     return built, notes + list(rates.notes)
-
-
-def _bar_ends(index: pd.DatetimeIndex, name: str | None) -> np.ndarray:
-    """Close time of each bar: open + its timeframe, else the next bar's open."""
-    frame = timeframe(name) if name else infer_timeframe(index)
-    starts = index.as_unit("ns").asi8
-    if frame is not None:
-        return starts + frame.delta.value
-    if len(starts) < 2:
-        raise ConfigError("lower bars need main bars with a known timeframe to align to")
-    return np.append(starts[1:], starts[-1] + (starts[-1] - starts[-2]))
 
 
 def orders(

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fxjudge.data.bars import bar_ends
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, ModelError, missing_spread, must
 from fxjudge.signals.barriers import (
@@ -127,6 +128,18 @@ def bid_prices(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -
             column -= spread
     prices["spread"] = spread
     return prices
+
+
+def lower_bars_for(bars: pd.DataFrame, lower: pd.DataFrame | None, spread_pips: float | None,
+                   pip_size: float) -> LowerBars | None:
+    """`lower` (same pair, a lower timeframe) mapped onto `bars`, read as the engine reads them."""
+    if lower is None:
+        return None
+    prices = bid_prices(lower, spread_pips, pip_size)
+    return LowerBars.align(bars.index.as_unit("ns").asi8,
+                           bar_ends(bars.index, bars.attrs.get("timeframe")),
+                           lower.index.as_unit("ns").asi8, prices["open"], prices["high"],
+                           prices["low"], prices["spread"])
 
 
 def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBars | None = None):
