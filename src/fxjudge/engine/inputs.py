@@ -23,6 +23,8 @@ from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
 LEVEL_COLUMNS = ("stop_distance", "target_distance")
+#: a column `levels` may have: the trailing stop's distance (NaN or absent: no trailing stop)
+TRAIL_COLUMN = "trail_distance"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Orders:
     target_distance: np.ndarray
     probability: np.ndarray
     allowed: np.ndarray | None = None
+    trail_distance: np.ndarray | None = None
 
 
 def bid_and_spread(
@@ -149,6 +152,11 @@ def orders(
         if (values <= 0).any():
             raise must(column, "> 0 or NaN (price units)", float(values[values <= 0][0]))
         distances[column] = values
+    trail = None
+    if levels is not None and TRAIL_COLUMN in levels.columns:
+        trail = _aligned(index, levels[TRAIL_COLUMN], "levels")
+        if (trail <= 0).any():
+            raise must(TRAIL_COLUMN, "> 0 or NaN (price units)", float(trail[trail <= 0][0]))
     chances = np.full(len(index), np.nan)
     if probability is not None:
         chances = _aligned(index, probability, "probability")
@@ -160,7 +168,7 @@ def orders(
         allowed = _aligned(index, entries_allowed, "entries_allowed").astype(bool)
     return Orders(
         signal.astype(np.int8), distances["stop_distance"], distances["target_distance"], chances,
-        allowed,
+        allowed, trail,
     )
 
 
@@ -176,11 +184,15 @@ def _aligned(index: pd.DatetimeIndex, values: pd.Series, name: str) -> np.ndarra
 def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None) -> None:
     """Levels must come with rules that set a stop or target; risk sizing needs a stop-loss."""
     has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
-    sets_levels = rules.has_stop or has_target
+    sets_levels = rules.has_stop or has_target or rules.trails
     if levels is None and sets_levels:
         raise must(
-            "levels", "given when the rules set a stop-loss or take-profit (see exit_levels)", None
+            "levels", "given when the rules set a stop-loss, take-profit or trailing stop (see "
+            "exit_levels)", None
         )
+    if rules.trails and levels is not None and TRAIL_COLUMN not in levels.columns:
+        raise must("levels", f"a DataFrame with a {TRAIL_COLUMN!r} column when the rules set a "
+                   "trailing stop (see exit_levels)", list(levels))
     if sizing.risk_fraction is not None and not rules.has_stop:
         raise must(
             "risk_fraction", "used with a stop-loss (set stop_loss_pips or stop_loss_atr)",
