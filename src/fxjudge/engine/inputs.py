@@ -74,12 +74,12 @@ def bid_and_spread(
     fixed = None if costs.spread_pips is None else costs.spread_pips * pair.pip_size
     notes = []
     if "spread" in bars.columns:
-        spread = bars["spread"].to_numpy(dtype=np.float64, copy=True)
+        spread = bars["spread"].to_numpy(dtype=np.float64)  # a view: never written to
         missing = np.isnan(spread)
         if missing.any():
             if fixed is None:
                 raise missing_spread(f"{int(missing.sum())} {name} have no spread (NaN)")
-            spread[missing] = fixed
+            spread = np.where(missing, fixed, spread)
             notes.append(f"{int(missing.sum())} {name} without a spread use spread_pips")
         if (spread < 0).any():
             raise DataError(f"{name}: the 'spread' column has negative values (ask below bid)")
@@ -89,11 +89,9 @@ def bid_and_spread(
     else:
         spread = np.full(len(bars), fixed)
         notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")
-    prices = {c: bars[c].to_numpy(dtype=np.float64, copy=True) for c in ("open", "high", "low")}
-    prices["close"] = bars["close"].to_numpy(dtype=np.float64, copy=True)
+    prices = {c: bars[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")}
     if side == "ask":
-        for column in prices.values():
-            column -= spread
+        prices = {c: values - spread for c, values in prices.items()}
         notes.append(f"{name} are ask prices: bid = ask - spread")
     prices["spread"] = spread
     return prices, notes
@@ -121,7 +119,10 @@ def market(
             lower_prices["spread"],
         )
         notes.append("stop and target in one bar: resolved with the lower-timeframe bars")
-    nights = rollover_nights(bars.index, costs.triple_swap_weekday)
+    paid = costs.swap_long_pips != 0 or costs.swap_short_pips != 0
+    # without a swap no rollover is ever paid: its calendar is not needed
+    nights = rollover_nights(bars.index, costs.triple_swap_weekday) if paid else \
+        np.zeros(len(bars), dtype=np.int64)
     built = Market(
         bars.index, prices["open"], prices["high"], prices["low"], prices["close"],
         prices["spread"], nights, rates, pair.pip_size, lower,

@@ -129,10 +129,12 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
                 level, source = moving_stop_nb(side, t["entry_price"], t["stop"], t["trail"],
                                                s.trail_activation, s.break_even_after,
                                                s.break_even_plus, side * best)
-            code, price, ambiguous = bar_exit_nb(
-                side, bars.open[i], bars.high[i], bars.low[i], bars.spread[i],
-                level, t["target"], out,
-            )
+            code, price, ambiguous = NO_EXIT, np.nan, False
+            if not (np.isnan(level) and np.isnan(t["target"]) and np.isnan(out)):
+                code, price, ambiguous = bar_exit_nb(
+                    side, bars.open[i], bars.high[i], bars.low[i], bars.spread[i],
+                    level, t["target"], out,
+                )
             if code != NO_EXIT:
                 rule = NO_RULE
                 if ambiguous:
