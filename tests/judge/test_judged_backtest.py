@@ -97,7 +97,7 @@ def test_the_candidates_table_is_the_contract(judged):
     assert c["taken"].dtype == bool and c["judged"].dtype == bool
     assert c.loc[~c["judged"], "probability"].isna().all() and c.loc[~c["judged"], "taken"].all()
     assert c["judged"].sum() > 100 and (~c["judged"]).sum() > 10
-    assert set(c["barrier"].dropna()) <= {"stop_loss", "take_profit", "time"}
+    assert set(c["barrier"].dropna()) <= {"stop_loss", "take_profit", "time", "opposite"}
     # a rejected candidate never opens a trade in the judged run; the trades carry probabilities
     entries = judged.with_judge.trades.set_index("entry_time")
     index = api.resolve_bars(SAMPLE).index
@@ -139,12 +139,23 @@ def test_judge_options_are_checked():
                      judge_options={"retrain": 500})
 
 
-def test_a_strategy_without_exits_needs_a_labelling_horizon():
-    with pytest.raises(ModelError, match="label_max_bars"):
-        api.backtest(SAMPLE, "sma_cross", costs={"spread_pips": 0.8}, project=REPO,
-                     judge="walk-forward", judge_options=FAST)
+def test_an_always_in_strategy_is_judged_without_a_horizon():
+    """sma_cross exits only on the opposite crossing: its labels end there, as its trades do."""
     result = api.backtest(SAMPLE, "sma_cross", costs={"spread_pips": 0.8}, project=REPO,
-                          judge="walk-forward", judge_options=FAST | {"label_max_bars": 24})
+                          judge="walk-forward", judge_options=FAST)
+    assert result.judge_config["label_rule"]["horizon_from"] == "none"
+    c = result.candidates
+    assert c["label"].notna().sum() > 100 and set(c["barrier"].dropna()) == {"reverse"}
+
+
+def test_a_strategy_that_ignores_opposite_signals_needs_a_labelling_horizon():
+    params = {"on_opposite": "ignore"}
+    with pytest.raises(ModelError, match="label_max_bars"):
+        api.backtest(SAMPLE, "sma_cross", params=params, costs={"spread_pips": 0.8},
+                     project=REPO, judge="walk-forward", judge_options=FAST)
+    result = api.backtest(SAMPLE, "sma_cross", params=params, costs={"spread_pips": 0.8},
+                          project=REPO, judge="walk-forward",
+                          judge_options=FAST | {"label_max_bars": 24})
     assert result.judge_config["label_rule"]["horizon_from"] == "label_max_bars"
 
 

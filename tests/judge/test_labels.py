@@ -68,10 +68,10 @@ def test_close_only_levels_are_strict():
 
 
 @pytest.mark.parametrize("rules", [
-    ExitRules(stop_loss_pips=8, take_profit_pips=16, max_bars=40),
-    ExitRules(stop_loss_pips=6),
-    ExitRules(take_profit_atr=2.0, max_bars=25),
-    ExitRules(stop_loss_atr=1.0, take_profit_atr=1.0, atr_bars=10),
+    ExitRules(stop_loss_pips=8, take_profit_pips=16, max_bars=40, on_opposite="ignore"),
+    ExitRules(stop_loss_pips=6, on_opposite="ignore"),
+    ExitRules(take_profit_atr=2.0, max_bars=25, on_opposite="ignore"),
+    ExitRules(stop_loss_atr=1.0, take_profit_atr=1.0, atr_bars=10, on_opposite="ignore"),
 ], ids=["pips+time", "stop-only", "atr-target+time", "atr-both"])
 def test_vectorised_labels_equal_the_shared_exit_logic_one_by_one(bars, rules):
     signals = random_signals(bars, 400, seed=2)
@@ -146,6 +146,34 @@ def test_labels_equal_the_engines_trades_for_candidates_it_takes_alone(bars):
     assert list(trades["net_account"] > 0) == list(alone["label"] == 1)
 
 
+@pytest.mark.parametrize("on_opposite", ["exit", "reverse"])
+@pytest.mark.parametrize("max_bars", [None, 30])
+def test_labels_end_at_the_opposite_signal_as_the_engines_trades_do(bars, on_opposite, max_bars):
+    """Each trade the engine enters from flat is its candidate's label, opposite exits too."""
+    rules = ExitRules(stop_loss_pips=12, max_bars=max_bars, on_opposite=on_opposite)
+    signals = random_signals(bars, 400, seed=9)
+    costs = Costs(slippage_pips=0.3)
+    spent = label_costs(bars, FxPair.parse("EURUSD"), costs, Account(currency="USD"), None)
+    labels = label_candidates(bars, signals, exit_levels(bars, signals, rules), rules,
+                              costs=spent)
+    run = simulate(bars, signals, exit_levels(bars, signals, rules), pair="EURUSD", rules=rules,
+                   costs=costs, account=Account(currency="USD", balance=1e9, stop_out_level=0.0),
+                   sizing=Sizing(units=10_000))
+    trades = run.trades
+    signal_bars = bars.index.get_indexer(trades["entry_time"]) - 1
+    from_flat = trades["exit_reason"] != "end_of_data"
+    if on_opposite == "reverse":  # a reversed position starts at a flip, not from flat
+        from_flat &= ~trades["entry_time"].isin(trades["exit_time"])
+    taken = trades[from_flat]
+    label = labels.set_index("signal_bar").loc[signal_bars[from_flat.to_numpy()]]
+    assert len(taken) > 30
+    assert {"opposite" if on_opposite == "exit" else "reverse", "stop_loss"} <= set(
+        taken["exit_reason"])
+    assert list(label["barrier"]) == list(taken["exit_reason"])
+    assert list(label["resolve_time"]) == list(taken["exit_time"])
+    np.testing.assert_allclose(label["gross_pips"], taken["pips"], atol=1e-8)
+
+
 @pytest.mark.parametrize("rules", [
     ExitRules(stop_loss_pips=10, take_profit_pips=25, trailing_stop_pips=6, max_bars=400,
               on_opposite="ignore"),
@@ -194,8 +222,9 @@ def test_horizon_rule():
     assert label_horizon(ExitRules(max_bars=12)) == 12
     assert label_horizon(ExitRules(stop_loss_pips=10)) is None
     assert label_horizon(ExitRules(), label_max_bars=48) == 48
-    with pytest.raises(ModelError, match="label_max_bars"):
-        label_horizon(ExitRules())
+    assert label_horizon(ExitRules(on_opposite="reverse")) is None  # opposite signals end it
+    with pytest.raises(ModelError, match="ignores opposite signals.*label_max_bars"):
+        label_horizon(ExitRules(on_opposite="ignore"))
     with pytest.raises(ConfigError, match="its own max_bars"):
         label_horizon(ExitRules(max_bars=12), label_max_bars=48)
     with pytest.raises(ConfigError, match="label_max_bars"):
@@ -204,7 +233,8 @@ def test_horizon_rule():
 
 def test_a_labelling_horizon_closes_candidates_of_a_strategy_without_exits(bars):
     signals = random_signals(bars, 50, seed=3)
-    labels = label_candidates(bars, signals, None, ExitRules(), label_max_bars=24)
+    labels = label_candidates(bars, signals, None, ExitRules(on_opposite="ignore"),
+                              label_max_bars=24)
     resolved = labels[labels["label"].notna()]
     assert (resolved["barrier"] == "time").all()
     assert (resolved["exit_bar"] - resolved["signal_bar"] == 25).all()  # entry + 24 bars

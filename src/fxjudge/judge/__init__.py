@@ -77,10 +77,17 @@ def judge_settings(options: dict | None) -> dict:
 def label_rule(rules: ExitRules, options: dict, costs: LabelCosts) -> dict:
     """The label rule in words and numbers, for cards and run configurations."""
     horizon = label_horizon(rules, options.get("label_max_bars"))
-    return {"rule": "candidate taken alone, entered at the next open; label 1 when the net "
+    return {"rule": "candidate taken alone, entered at the next open and closed as the engine "
+                    "would close it (stop, target, time, opposite signal); label 1 when the net "
                     "pips (fills, spread, slippage, swap, commission) are > 0",
             "stop_loss_pips": rules.stop_loss_pips, "stop_loss_atr": rules.stop_loss_atr,
             "take_profit_pips": rules.take_profit_pips, "take_profit_atr": rules.take_profit_atr,
+            "trailing_stop_pips": rules.trailing_stop_pips,
+            "trailing_stop_atr": rules.trailing_stop_atr,
+            "trailing_activation_pips": rules.trailing_activation_pips,
+            "break_even_after_pips": rules.break_even_after_pips,
+            "break_even_plus_pips": rules.break_even_plus_pips,
+            "on_opposite": rules.on_opposite,
             "atr_bars": rules.atr_bars, "horizon_bars": horizon,
             "horizon_from": "strategy" if rules.max_bars is not None else
             ("label_max_bars" if horizon is not None else "none"),

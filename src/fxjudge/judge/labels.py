@@ -1,11 +1,16 @@
 """Candidates and their outcome labels: every signal, as if taken alone (DESIGN.md §5).
 
 Every non-zero signal is a candidate, whether or not the engine could take it. Its label is the
-outcome of a one-unit position opened at the next bar's open and closed by the strategy's own
-stop-loss, take-profit and time exit (a triple barrier), found with the engine's exit logic
-(`fxjudge.signals.barriers.bar_exits`), vectorised over all candidates at once: every pending
-candidate is tested on a block of bars with one numpy call, the blocks growing (16, 64, 256 ...
-bars) as candidates resolve and drop out.
+outcome of a one-unit position opened at the next bar's open and closed as the engine would
+close it taken alone: by the strategy's own stop-loss, take-profit (moving stops included) and
+time exit (a triple barrier), and by the next opposite signal unless the strategy ignores them
+(``on_opposite``: the position closes at the open after it, as an ``"opposite"`` exit, or
+``"reverse"``; a time exit at the same open wins, as in the engine). So a candidate the engine
+takes from flat gets the engine's own trade as its label, and an always-in strategy
+(``sma_cross``) has labels without a horizon of its own. Stops and targets are found with the
+engine's exit logic (`fxjudge.signals.barriers.bar_exits`), vectorised over all candidates at
+once: every pending candidate is tested on a block of bars with one numpy call, the blocks
+growing (16, 64, 256 ... bars) as candidates resolve and drop out.
 
 What a label includes, in pips of the quote currency per unit (the engine's ``pips`` column):
 
@@ -20,7 +25,7 @@ What a label includes, in pips of the quote currency per unit (the engine's ``pi
 
 ``gross_pips`` (fills only) equals the engine's trade ``pips``; ``return_pips`` = gross + swap -
 commission is the net result, and ``label`` is 1 when it is > 0, else 0. Not modelled, since a
-candidate is taken alone: opposite signals, margin, stop-out and sizing.
+candidate is taken alone: margin, stop-out, sizing and the judge's own vetoes.
 
 Resolution: ``resolve_time`` is the open time of the bar the position exits in (the engine's
 ``exit_time``); the outcome is known by that bar's close, which is no later than the decision
@@ -30,11 +35,12 @@ last bar (or signalled on it) is **unresolved**: label, return, resolve time and
 missing (NaN/NaT); more data could change its outcome, so it is never trained on.
 
 Horizon rule (`label_horizon`): labels need an exit that arrives. The strategy's `max_bars` is
-used when it has one; a strategy with a stop-loss or take-profit but no time exit is labelled
-without a time barrier (candidates that reach neither level by the end stay unresolved); a
-strategy with none of the three (one that exits only on opposite signals) has no outcome taken
-alone, and labelling it is a `ModelError` unless the caller gives `label_max_bars`, a horizon
-used for the labels only (the engine still trades the strategy's own rules).
+used when it has one; a strategy with a stop, a target or opposite-signal exits but no time exit
+is labelled without a time barrier (candidates that meet none of them by the end stay
+unresolved); a strategy with none of them (it ignores opposite signals and has no stop, target
+or time exit) has no outcome taken alone, and labelling it is a `ModelError` unless the caller
+gives `label_max_bars`, a horizon used for the labels only (the engine still trades the
+strategy's own rules).
 """
 
 from __future__ import annotations
@@ -99,11 +105,13 @@ def label_horizon(rules: ExitRules, label_max_bars: int | None = None) -> int | 
                               f"{label_max_bars!r}")
         return int(label_max_bars)
     has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
-    if rules.max_bars is None and not rules.has_stop and not has_target and not rules.moves_stop:
-        raise ModelError("the strategy has no stop-loss, take-profit or max_bars, so a candidate "
-                         "taken alone never ends and has no label; give the strategy max_bars "
-                         "(--set max_bars=48) or the judge a labelling horizon "
-                         "(judge_options={'label_max_bars': 48}, --label-max-bars 48)")
+    if rules.max_bars is None and not rules.has_stop and not has_target \
+            and not rules.moves_stop and rules.on_opposite == "ignore":
+        raise ModelError("the strategy has no stop-loss, take-profit or max_bars and ignores "
+                         "opposite signals, so a candidate taken alone never ends and has no "
+                         "label; give the strategy max_bars (--set max_bars=48) or the judge a "
+                         "labelling horizon (judge_options={'label_max_bars': 48}, "
+                         "--label-max-bars 48)")
     return rules.max_bars
 
 
@@ -257,15 +265,18 @@ def label_candidates(
     if levels is not None and "trail_distance" in levels.columns:
         trail = replace(trail, distance=levels["trail_distance"].to_numpy(dtype=float)[at])
     time_bar = np.full(len(at), n, dtype=np.int64) if horizon is None else entry + horizon
-    scan_end = np.where(tradable, np.minimum(time_bar, n), entry)
+    opposite_bar = _opposite_exits(signals.to_numpy(), at, side, rules.on_opposite, n)
+    open_exit = np.minimum(time_bar, opposite_bar)  # a time exit at the same open wins
+    scan_end = np.where(tradable, np.minimum(open_exit, n), entry)
     bar, code, price, rule = scan_exits(side, entry, scan_end, stop, target, prices, lower,
                                         trail, fill)
-    timed = (code == 0) & tradable & (time_bar < n)
-    bar[timed] = time_bar[timed]
-    tb = np.minimum(time_bar, n - 1)[timed]
-    price[timed] = close_side_many(side[timed], prices["open"][tb], prices["spread"][tb])
+    at_open = (code == 0) & tradable & (open_exit < n)
+    bar[at_open] = open_exit[at_open]
+    ob = np.minimum(open_exit, n - 1)[at_open]
+    price[at_open] = close_side_many(side[at_open], prices["open"][ob], prices["spread"][ob])
     reason = np.array([None, *(REASONS[c] for c in sorted(REASONS))], dtype=object)[code]
-    reason[timed] = "time"
+    opposite = "reverse" if rules.on_opposite == "reverse" else "opposite"
+    reason[at_open] = np.where(time_bar[at_open] <= opposite_bar[at_open], "time", opposite)
     resolved = bar >= 0
     slipped = np.isin(reason, list(SLIPPED_REASONS)) & resolved
     exit_price = np.where(slipped, price - side * slip, price)
@@ -290,6 +301,24 @@ def label_candidates(
         "label": np.where(resolved, (net > 0).astype(float), np.nan),
     }, index=bars.index[at])
     out.index.name = "time"
+    return out
+
+
+def _opposite_exits(signal: np.ndarray, at: np.ndarray, side: np.ndarray, on_opposite: str,
+                    n: int) -> np.ndarray:
+    """Per candidate, the bar whose open the first later opposite signal closes it at (``n``:
+    none, or the strategy ignores them): the signal of bar u > at ends the position at u + 1."""
+    out = np.full(len(at), n, dtype=np.int64)
+    if on_opposite == "ignore":
+        return out
+    for sign in (1, -1):
+        opposite = np.flatnonzero(signal == -sign)
+        mine = side == sign
+        k = np.searchsorted(opposite, at[mine], side="right")
+        found = k < len(opposite)
+        exits = np.full(int(mine.sum()), n, dtype=np.int64)
+        exits[found] = np.minimum(opposite[k[found]] + 1, n)
+        out[mine] = exits
     return out
 
 
