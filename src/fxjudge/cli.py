@@ -6,6 +6,7 @@ one red line and exits 2; anything else is a bug and shows its traceback (exit 1
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -110,6 +111,12 @@ def backtest_command(
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
+    trials_sharpes: Annotated[str | None, typer.Option(
+        "--trials-sharpes", help="The Sharpe ratios (daily, x252, as reports show them) of "
+        "every configuration tried, comma-separated: their variance deflates the DSR.")] = None,
+    trials_sr_variance: Annotated[float | None, typer.Option(
+        "--trials-sr-variance", help="Or the variance of the tried configurations' per-day "
+        "(not annualised) Sharpe ratios.")] = None,
     lang: opt.LangOption = "en",
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
@@ -139,11 +146,55 @@ def backtest_command(
     if judge is not None or options:
         flags["judge"] = {"mode": judge, **options}
     merged = runconfig.merge(base, flags)
-    if trials is not None:
-        if trials < 1:
-            raise ConfigError(f"`--trials` must be >= 1, was {trials}")
-        merged["n_trials"] = trials
+    merged |= trials_settings(trials, trials_sharpes, trials_sr_variance)
+    if merged.get("n_trials", 1) > 1 and merged.get("trials_sr_variance") is None:
+        say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
+            "their Sharpe ratios vary as pure noise would (1/(days - 1)); give "
+            "--trials-sharpes or --trials-sr-variance for the search's own spread")
     _execute(merged, lang=lang)
+
+
+def trials_settings(trials: int | None, sharpes: str | None,
+                    variance: float | None) -> dict[str, object]:
+    """The run's ``n_trials``, ``trials_sr_variance`` (per day, ddof 1) and its source.
+
+    `sharpes` are the annualised (x252) Sharpe ratios of every configuration tried, the way
+    reports print them; their per-day variance is ``var(sharpes, ddof=1) / 252``.
+    """
+    from fxjudge import runconfig
+    from fxjudge.results.metrics import TRIALS_SR_DDOF
+    from fxjudge.results.metrics import trials_sr_variance as sample_variance
+    from fxjudge.results.result import PERIODS_PER_YEAR
+
+    if trials is not None and trials < 1:
+        raise ConfigError(f"`--trials` must be >= 1, was {trials}")
+    if sharpes is not None and variance is not None:
+        raise ConfigError("`--trials-sharpes` and `--trials-sr-variance` say the same thing; "
+                          "give one of them")
+    settings: dict[str, object] = {} if trials is None else {"n_trials": trials}
+    if sharpes is not None:
+        values = [runconfig.parse_value(v.strip()) for v in sharpes.split(",") if v.strip()]
+        if len(values) < 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                      and math.isfinite(v) for v in values):
+            raise ConfigError("`--trials-sharpes` must be two or more comma-separated numbers "
+                              f"(the annualised Sharpe of each configuration tried), was "
+                              f"{sharpes!r}")
+        if trials is not None and trials != len(values):
+            raise ConfigError(f"`--trials` must equal the number of `--trials-sharpes` "
+                              f"({len(values)}), was {trials}; give every configuration's Sharpe")
+        per_day = sample_variance(values) / PERIODS_PER_YEAR
+        settings |= {"n_trials": len(values), "trials_sr_variance": per_day,
+                     "trials_sr_variance_source": f"from the {len(values)} trials' Sharpe "
+                     f"ratios (--trials-sharpes), ddof {TRIALS_SR_DDOF}"}
+    elif variance is not None:
+        if not (math.isfinite(variance) and variance >= 0):
+            raise ConfigError(f"`--trials-sr-variance` must be a number >= 0, was {variance}")
+        if trials is None or trials < 2:
+            raise ConfigError("`--trials-sr-variance` needs `--trials N` (N >= 2), the number "
+                              "of configurations whose Sharpe ratios it is the variance of")
+        settings |= {"trials_sr_variance": float(variance),
+                     "trials_sr_variance_source": "--trials-sr-variance"}
+    return settings
 
 
 def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
@@ -176,8 +227,9 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
             conversion=data_cfg.get("conversion"), judge=mode,
             judge_options=judge_cfg or None, progress=progress,
         )
-    if merged.get("n_trials"):
-        result.config["n_trials"] = int(merged["n_trials"])
+    for key in runconfig.TRIALS_KEYS:
+        if merged.get(key) is not None:
+            result.config[key] = merged[key]
     folder = save_run(result)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)

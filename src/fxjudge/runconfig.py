@@ -40,9 +40,12 @@ from fxjudge.typed import check_value, checked_fields, unknown_name
 
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
 #: What a saved run records besides its settings: read back without complaint, never used;
-#: and ``n_trials`` (top level), the configurations tried, which the report's DSR uses.
+#: and (top level) ``n_trials``, the configurations tried, with ``trials_sr_variance``, the
+#: variance of their per-day Sharpe ratios (ddof 1) and ``trials_sr_variance_source``, where it
+#: came from, which the report's DSR uses.
 RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
-RECORDED_TOP = ("versions", "created", "command", "n_trials")
+TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
+RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": DATA_KEYS + RECORDED["data"],
     "strategy": ("name", "params") + RECORDED["strategy"],
@@ -62,7 +65,8 @@ TYPES: dict[str, dict[str, Any]] = {
     **{name: typing.get_type_hints(cls)
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},
 }
-TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int}
+TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
+             "trials_sr_variance": float, "trials_sr_variance_source": str}
 DEFAULT_SIZING = {"lots": 1.0}
 
 
@@ -74,6 +78,8 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
             _typed(origin, section, values, TOP_TYPES[section])
             if section == "n_trials" and values < 1:
                 raise ConfigError(f"{origin}: `n_trials` must be >= 1, was {values!r}")
+            if section == "trials_sr_variance" and values < 0:
+                raise ConfigError(f"{origin}: `trials_sr_variance` must be >= 0, was {values!r}")
             continue
         if section not in SECTIONS:
             raise unknown_name(f"table in {origin}", section, list(SECTIONS))
