@@ -39,6 +39,8 @@ _EXPORTS = {
     "StrategyError": "fxjudge.errors",
     "JudgedResult": "fxjudge.results.judged",
     "BacktestResult": "fxjudge.results.result",
+    "PBOResult": "fxjudge.results.overfitting",
+    "pbo": "fxjudge.results.overfitting",
     "ExitRules": "fxjudge.signals.exits",
     "Strategy": "fxjudge.signals.strategy",
 }
