@@ -61,6 +61,13 @@ def _as(kind: type, value: Any, name: str):
     raise ConfigError(f"`{name}` must be a {kind.__name__} or a dict, was {value!r}")
 
 
+def engine_objects(costs, account, sizing) -> tuple[Costs, Account, Sizing]:
+    """`Costs`, `Account` and `Sizing` from objects, dicts of their fields, or None (defaults:
+    no extra costs, a JPY 1,000,000 account at 25:1, one 10,000-unit lot per trade)."""
+    return _as(Costs, costs, "costs"), _as(Account, account, "account"), _as(Sizing, sizing,
+                                                                              "sizing")
+
+
 def resolve_bars(
     data: pd.DataFrame | str | Path,
     *,

@@ -49,6 +49,24 @@ def fx_daily_returns(equity: pd.Series, start_value: float | None = None) -> pd.
     return pd.Series(closes.to_numpy() / previous - 1.0, index=closes.index, name="return")
 
 
+def fx_day_ends(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The FX days of a time-ordered UTC `index` (their starts) and the position in `index` of
+    each day's last time: what `fx_daily_returns` groups by, computed once for many curves."""
+    if len(index) == 0:
+        return pd.DatetimeIndex([], tz="UTC"), np.array([], dtype=np.int64)
+    days = bucket_starts(pd.DatetimeIndex(index), timeframe("D1"))
+    codes = days.asi8
+    ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+    return days[ends], ends
+
+
+def daily_returns_at(values: np.ndarray, ends: np.ndarray, start_value: float) -> np.ndarray:
+    """`fx_daily_returns` of the equity `values` on a time-ordered index whose FX days end at
+    positions `ends` (`fx_day_ends`): each day's last value over the previous day's."""
+    closes = np.asarray(values, dtype=float)[ends]
+    return closes / np.r_[start_value, closes[:-1]] - 1.0
+
+
 def _clean(returns) -> np.ndarray:
     values = np.asarray(returns, dtype=float)
     return values[~np.isnan(values)]
@@ -401,14 +419,16 @@ def full_statistics(
         "swap_net": float(trades["swap"].sum()) if len(trades) else 0.0,
         "years": years,
     }
-    stats |= _robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
+    stats |= robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
     for name, value in stats.items():
         if isinstance(value, float) and math.isnan(value) and name not in reasons:
             reasons[name] = _reason(name, len(trades), net, stats)
     return stats, reasons
 
 
-def _robustness(daily, n_trials, trials_sr_variance, alpha, periods_per_year) -> dict:
+def robustness(daily, n_trials: int = 1, trials_sr_variance: float | None = None,
+               alpha: float = 0.05, periods_per_year: float = 252) -> dict[str, float]:
+    """The robustness statistics of `full_statistics` (PSR, MinTRL, DSR...) from daily returns."""
     r = _clean(daily)
     days = len(r)
     sr = float(np.mean(r) / np.std(r, ddof=1)) if days > 1 and np.std(r, ddof=1) > 0 else math.nan

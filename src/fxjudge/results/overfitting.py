@@ -204,14 +204,15 @@ def _tied(values: np.ndarray) -> np.ndarray:
 
 
 def neighbourhood(trials: pd.DataFrame, grid: dict[str, list], objective: str,
-                  best: dict) -> pd.DataFrame:
+                  best: dict, maximize: bool = True) -> pd.DataFrame:
     """The objective one grid step below and above the winner `best` in each parameter.
 
     `trials` has a column per parameter of `grid` (its values, in order) and the `objective`;
     the other parameters are held at the winner's values. One row per parameter: the winner's
     value and objective, the neighbours' values and objectives (NaN at the edge of the grid or
-    where that configuration was not tried, or was skipped), the largest drop and the drop
-    relative to the winner's |objective|.
+    where that configuration was not tried, or was skipped), the largest drop (how much worse
+    the worse neighbour is: lower when `maximize`, higher otherwise) and that drop relative to
+    the winner's |objective|.
     """
     rows = []
     names = list(grid)
@@ -232,7 +233,8 @@ def neighbourhood(trials: pd.DataFrame, grid: dict[str, list], objective: str,
                 row[f"{side}_value"], row[f"{side}_objective"] = None, math.nan
         neighbours = [row["below_objective"], row["above_objective"]]
         known = [v for v in neighbours if math.isfinite(v)]
-        row["largest_drop"] = max(centre - v for v in known) if known else math.nan
+        sign = 1.0 if maximize else -1.0
+        row["largest_drop"] = max(sign * (centre - v) for v in known) if known else math.nan
         row["relative_drop"] = (row["largest_drop"] / abs(centre)
                                 if known and centre and math.isfinite(centre) else math.nan)
         rows.append(row)
@@ -242,11 +244,12 @@ def neighbourhood(trials: pd.DataFrame, grid: dict[str, list], objective: str,
 
 
 def _key(value):
-    """A hashable, type-stable key for a parameter value (1 and 1.0 are the same point)."""
+    """A hashable, type-stable key for a parameter value: 1 and 1.0 are the same point, and a
+    NaN cell is None (a table's way of holding it)."""
     if isinstance(value, bool | np.bool_) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
+        return None if math.isnan(value) else float(value)
     return repr(value)
 
 
