@@ -27,6 +27,8 @@ from fxjudge.search.trial import Context, Outcome, run_batch
 
 #: batches in flight per worker (enough to keep it busy while results travel back)
 WINDOW = 2
+#: how long to wait for a running cluster's scheduler to answer
+CONNECT_TIMEOUT = "10s"
 
 
 def workers(n_jobs: int | None) -> int:
@@ -60,7 +62,7 @@ def _on_dask(client, batches: Iterable[list], context: Context) -> Iterator[list
     from distributed import as_completed
 
     shared = client.scatter(context, broadcast=True)
-    size = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+    size = max(1, len(client.nthreads()))
     pending = iter(enumerate(batches))
     done: dict[int, list[Outcome]] = {}
     flying = as_completed()
@@ -111,7 +113,7 @@ def _client(scheduler, n_jobs: int):
         return
     if isinstance(scheduler, str) and scheduler.startswith(("tcp://", "tls://", "ws://")):
         try:
-            client = distributed.Client(scheduler, timeout="10s")
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except OSError as error:
             raise ConfigError(f"`scheduler` {scheduler!r} cannot be reached ({error}); start "
                               "it with `dask scheduler` and workers with `dask worker "
