@@ -40,6 +40,8 @@ _EXPORTS = {
     "JudgedResult": "fxjudge.results.judged",
     "OptimizeResult": "fxjudge.search.result",
     "optimize": "fxjudge.search.optimize",
+    "WalkForwardResult": "fxjudge.search.walkforward",
+    "walk_forward_optimize": "fxjudge.search.walkforward",
     "BacktestResult": "fxjudge.results.result",
     "PBOResult": "fxjudge.results.overfitting",
     "pbo": "fxjudge.results.overfitting",

@@ -223,7 +223,7 @@ def backtest(
                           entries_allowed=verdict.allowed_on(bars.index))
     with_judge = BacktestResult(trades=judged_run.trades, equity=judged_run.equity,
                                 config=configuration, notes=list(judged_run.notes))
-    return _judged_result(result, with_judge, verdict)
+    return judged_result(result, with_judge, verdict)
 
 
 def period_end(bars: pd.DataFrame) -> pd.Timestamp:
@@ -255,21 +255,27 @@ def run_id(result: BacktestResult) -> str:
 
 
 def save_run(result: BacktestResult, project: str | Path | None = None) -> Path:
-    """Write the run into a new folder `reports/<run-id>/` and return it.
+    """Write the run into a new folder `reports/<run-id>/` and return it (`new_run_folder`)."""
+    return result.save(new_run_folder(run_id(result), project, stamped=False))
+
+
+def new_run_folder(name: str, project: str | Path | None = None, *,
+                   stamped: bool = True) -> Path:
+    """Create and return a new folder `reports/<stamp>-<name>/` (the stamp sorts by time).
 
     The folder is created exclusively: a run started at the same instant as another gets the
     suffix ``-2``, ``-3``... instead of writing into the other's folder.
     """
     root = project_config.reports_dir(project)
     root.mkdir(parents=True, exist_ok=True)
-    base = run_id(result)
+    base = f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S-%f')}-{name}" if stamped else name
     for attempt in itertools.count(1):
         folder = root / (base if attempt == 1 else f"{base}-{attempt}")
         try:
             folder.mkdir()
         except FileExistsError:
             continue
-        return result.save(folder)
+        return folder
     raise AssertionError("unreachable")  # itertools.count never ends
 
 
@@ -320,8 +326,9 @@ def trade_stats(result: BacktestResult, since: pd.Timestamp | None) -> TradeStat
     )
 
 
-def _judged_result(without: BacktestResult, with_judge: BacktestResult,
-                   verdict: Judgement) -> JudgedResult:
+def judged_result(without: BacktestResult, with_judge: BacktestResult,
+                  verdict: Judgement) -> JudgedResult:
+    """The runs without and with the judge, its warnings noted, as one `JudgedResult`."""
     for note in verdict.warnings:
         warnings.warn(note, UserWarning, stacklevel=3)
         without.notes.append(f"{WARNING} {note}")

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fxjudge import cli_judge, config
+from fxjudge import cli_judge, cli_optimize, config
 from fxjudge import cli_options as opt
 from fxjudge.cli_data import data_app
 from fxjudge.cli_output import console, say
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(cli_judge.judge_app, name="judge")
+app.command("optimize")(cli_optimize.optimize_command)
 
 
 @app.callback()
@@ -76,27 +77,19 @@ def backtest_command(
     settings: opt.SetOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
     spread_pips: opt.SpreadPipsOption = None,
-    commission_per_lot: Annotated[float | None, typer.Option(
-        "--commission-per-lot", help="Account currency per lot per side.")] = None,
+    commission_per_lot: opt.CommissionOption = None,
     swap_long_pips: Annotated[float | None, typer.Option(
         "--swap-long-pips", help="Pips per lot per night held long; negative = you pay.")] = None,
     swap_short_pips: Annotated[float | None, typer.Option(
         "--swap-short-pips", help="Pips per lot per night held short; negative = you pay.")] = None,
     slippage_pips: opt.SlippagePipsOption = None,
-    account_currency: Annotated[str | None, typer.Option(
-        "--account-currency", help="e.g. JPY (default) or USD.")] = None,
-    balance: Annotated[float | None, typer.Option(
-        "--balance", help="Initial balance in the account currency (1,000,000).")] = None,
-    leverage: Annotated[float | None, typer.Option(
-        "--leverage", help="e.g. 25 for 25:1 (default).")] = None,
-    lot_size: Annotated[int | None, typer.Option(
-        "--lot-size", help="Units per lot (10,000 default; 100,000 international).")] = None,
-    lots: Annotated[float | None, typer.Option(
-        "--lots", help="Fixed lots per trade (1 by default).")] = None,
-    units: Annotated[float | None, typer.Option(
-        "--units", help="Fixed units per trade.")] = None,
-    risk_fraction: Annotated[float | None, typer.Option(
-        "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")] = None,
+    account_currency: opt.AccountCurrencyOption = None,
+    balance: opt.BalanceOption = None,
+    leverage: opt.LeverageOption = None,
+    lot_size: opt.LotSizeOption = None,
+    lots: opt.LotsOption = None,
+    units: opt.UnitsOption = None,
+    risk_fraction: opt.RiskFractionOption = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
         "(models/NAME); the run is made with and without it.")] = None,

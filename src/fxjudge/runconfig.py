@@ -15,6 +15,11 @@ key is an error with "did you mean")::
     [sizing]    lots = 1          # or units = 10000, or risk_fraction = 0.01
     [judge]     mode = "walk-forward"   # or "models/NAME"; and options: retrain = "monthly",
                 train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
+    [optimize]  method = "grid"; objective = "sharpe"; maximize = true; n_trials = 200; seed = 0
+                constraint = "fast_bars < slow_bars"; jobs = -1; scheduler = "dask"
+                walk_forward = "6M/1M"; anchored = false; judge = "walk-forward"
+                                                   # [optimize]: `fxjudge optimize` only
+    [optimize.space]  fast_bars = "5:50:5"; slow_bars = [20, 50, 100]; stop_loss_pips = "5.0:50.0"
 
 A saved run's config.toml also records what it ran on (``[data] bars, price_side,
 fingerprint``, ``versions``, ``created``): those are read back without complaint and ignored.
@@ -46,7 +51,11 @@ DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "con
 RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
 TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
 RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
+OPTIMIZE_TYPES = {"method": str, "objective": str, "maximize": bool, "n_trials": int,
+                  "seed": int, "constraint": str, "jobs": int, "scheduler": str,
+                  "walk_forward": str, "anchored": bool, "judge": str, "space": dict}
 SECTIONS: dict[str, tuple[str, ...]] = {
+    "optimize": tuple(OPTIMIZE_TYPES),
     "data": DATA_KEYS + RECORDED["data"],
     "strategy": ("name", "params") + RECORDED["strategy"],
     "judge": ("mode", *JUDGE_OPTIONS),
@@ -62,6 +71,7 @@ TYPES: dict[str, dict[str, Any]] = {
              "fingerprint": str},
     "strategy": {"name": str, "params": dict, "class": str},
     "judge": {"mode": str, **JUDGE_OPTION_TYPES},
+    "optimize": OPTIMIZE_TYPES,
     **{name: typing.get_type_hints(cls)
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},
 }

@@ -239,15 +239,16 @@ class OptimizeResult:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         })
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, config: dict[str, Any] | None = None) -> Path:
         """Write the search into `folder`: ``trials.parquet``, ``returns.npy`` and ``days.npy``
-        (the daily returns), ``search.toml`` (reruns the whole search) and ``summary.json``."""
+        (the daily returns), ``search.toml`` (reruns the whole search: `config`, by default
+        this search's) and ``summary.json``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if folder.resolve() != self.folder.resolve():
             for name in (store.TRIALS_FILE, store.RETURNS_FILE, store.DAYS_FILE):
                 shutil.copyfile(self.folder / name, folder / name)
-        (folder / SEARCH_FILE).write_text(tomli_w.dumps(self.config()))
+        (folder / SEARCH_FILE).write_text(tomli_w.dumps(config or self.config()))
         (folder / SUMMARY_FILE).write_text(json.dumps(self.summary(), indent=2, default=str))
         return folder
 

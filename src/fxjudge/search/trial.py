@@ -135,12 +135,24 @@ class _Worker:
 
 def engine_run(worker: _Worker, signals: pd.Series, levels: pd.DataFrame,
                rules: ExitRules) -> BacktestResult:
-    """The one place a search calls the engine (an engine choice is one argument here)."""
+    """A trial's run of the engine, as a `BacktestResult` its statistics are computed from."""
     c = worker.context
-    run = simulate(worker.bars, signals, levels, pair=worker.pair, rules=rules, costs=c.costs,
-                   account=c.account, sizing=c.sizing, conversion=c.conversion)
+    run = simulate_run(worker.bars, signals, levels, pair=worker.pair, rules=rules,
+                       costs=c.costs, account=c.account, sizing=c.sizing,
+                       conversion=c.conversion)
     return BacktestResult(trades=run.trades, equity=run.equity,
                           config={"account": {"balance": worker.balance}}, notes=run.notes)
+
+
+def simulate_run(bars: pd.DataFrame, signals: pd.Series, levels: pd.DataFrame, *, pair,
+                 rules: ExitRules, costs: Costs, account: Account, sizing: Sizing,
+                 conversion, probability: pd.Series | None = None,
+                 entries_allowed: pd.Series | None = None):
+    """The one place the search and the walk-forward call the engine (an engine choice is one
+    argument here)."""
+    return simulate(bars, signals, levels, pair=pair, rules=rules, costs=costs,
+                    account=account, sizing=sizing, conversion=conversion,
+                    probability=probability, entries_allowed=entries_allowed)
 
 
 _WORKERS: dict[str, _Worker] = {}
