@@ -259,3 +259,20 @@ def test_full_statistics_says_which_variance_it_used(small_result):
     assert assumed["trials_sr_variance"] == 0.25 and assumed["trials_sr_variance_assumed"] == 1.0
     one, reasons = metrics.full_statistics(small_result)
     assert math.isnan(one["trials_sr_variance"]) and "n_trials" in reasons["trials_sr_variance"]
+
+
+def test_daily_returns_from_the_day_ends_equal_fx_daily_returns():
+    """A search computes the FX-day calendar once; on the bundled sample (a year of H1, DST
+    changes, weekends) its returns are fx_daily_returns' to the last digit."""
+    from tests.conftest import REPO
+
+    from fxjudge.data.load import load_bars
+
+    bars = load_bars(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv")
+    equity = pd.Series(1000 + np.cumsum(np.random.default_rng(5).normal(0, 1, len(bars))),
+                       index=bars.index)
+    days, ends = metrics.fx_day_ends(bars.index)
+    fast = metrics.daily_returns_at(equity.to_numpy(), ends, 1000.0)
+    slow = metrics.fx_daily_returns(equity, start_value=1000.0)
+    np.testing.assert_array_equal(fast, slow.to_numpy())
+    assert days.equals(slow.index)

@@ -396,7 +396,8 @@ def full_statistics(
     net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
     years = span_years(pd.DatetimeIndex(equity.index)) if len(equity) else math.nan
     final = float(curve.iloc[-1]) if len(curve) else balance
-    daily = fx_daily_returns(curve, start_value=balance)
+    daily = result.daily if getattr(result, "daily", None) is not None else fx_daily_returns(
+        curve, start_value=balance)
     growth = cagr(balance, final, years)
     stats |= {
         "cagr_pct": growth * 100,

@@ -167,7 +167,8 @@ def optimize(
             else str(plan.project), fixed=plan.fixed, signal_names=plan.signal_names,
             pair=bars.attrs["pair"], costs=costs, account=account, sizing=sizing,
             conversion=conversion, objective=objective, bar_columns=columns,
-            bar_attrs=dict(bars.attrs), day_ends=plan.day_ends, seed=seed,
+            bar_attrs=dict(bars.attrs), day_ends=plan.day_ends,
+            day_starts=plan.days.as_unit("ns").asi8, seed=seed,
             bars_file=str(scratch / "bars.npy") if scheduler is None else None)
         if scheduler is not None:
             context = context.with_bars(bars[list(columns)])

@@ -66,6 +66,7 @@ class Context:
     bar_columns: tuple[str, ...]
     bar_attrs: dict[str, Any]
     day_ends: np.ndarray
+    day_starts: np.ndarray
     seed: int
     bars_file: str | None = None
     bars: pd.DataFrame | None = field(default=None, repr=False)
@@ -105,6 +106,7 @@ class _Worker:
         self.signal_key: tuple | None = None
         self.signals: pd.Series | None = None
         self.balance = float(context.account.balance)
+        self.days = pd.DatetimeIndex(pd.to_datetime(context.day_starts, utc=True))
 
     def strategy(self, params: dict[str, Any]) -> Strategy:
         return load_strategy(self.context.strategy, {**self.context.fixed, **params},
@@ -124,8 +126,7 @@ class _Worker:
         stats, _ = metrics.full_statistics(result)
         objective = self.context.objective
         value = stats[objective] if isinstance(objective, str) else objective(result)
-        daily = metrics.daily_returns_at(result.equity["equity"].to_numpy(),
-                                         self.context.day_ends, self.balance)
+        daily = result.daily.to_numpy()
         row = {"trial": trial, **params,
                **{k: float(v) for k, v in stats.items() if k not in SEARCH_STATISTICS},
                "objective": _number(value), "seed": self.context.seed,
@@ -140,8 +141,11 @@ def engine_run(worker: _Worker, signals: pd.Series, levels: pd.DataFrame,
     run = simulate_run(worker.bars, signals, levels, pair=worker.pair, rules=rules,
                        costs=c.costs, account=c.account, sizing=c.sizing,
                        conversion=c.conversion)
+    daily = metrics.daily_returns_at(run.equity["equity"].to_numpy(), c.day_ends,
+                                     worker.balance)
     return BacktestResult(trades=run.trades, equity=run.equity,
-                          config={"account": {"balance": worker.balance}}, notes=run.notes)
+                          config={"account": {"balance": worker.balance}}, notes=run.notes,
+                          daily=pd.Series(daily, index=worker.days, name="return"))
 
 
 def simulate_run(bars: pd.DataFrame, signals: pd.Series, levels: pd.DataFrame, *, pair,
