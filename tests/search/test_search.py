@@ -224,6 +224,8 @@ def test_heatmap_takes_the_max_over_the_other_parameters(grid):
     assert "max over stop_loss_pips" in figure.layout.title.text
     mean = grid.heatmap("fast_bars", "slow_bars", stat="trades", agg="mean")
     assert "mean over stop_loss_pips" in mean.layout.title.text
+    lowest = search(objective="max_drawdown_pct", maximize=False)
+    assert "min over stop_loss_pips" in lowest.heatmap("fast_bars", "slow_bars").layout.title.text
     with pytest.raises(ConfigError, match="did you mean `max`"):
         grid.heatmap("fast_bars", "slow_bars", agg="maxx")
 

@@ -13,15 +13,15 @@ import plotly.graph_objects as go
 
 from fxjudge.report.charts import BLUE, GREEN, GREY, RED, base_layout
 
-AGGREGATES = ("max", "mean")
+AGGREGATES = ("max", "min", "mean")
 
 
 def heatmap_figure(trials: pd.DataFrame, x: str, y: str, stat: str = "objective",
                    agg: str = "max", *, parameters: list[str] | None = None,
                    objective_name: str = "objective") -> go.Figure:
     """`stat` over parameters `x` (columns) and `y` (rows); trials that share an (x, y) cell,
-    differing in other parameters, are aggregated by `agg` ("max" or "mean"), as the title
-    says. Cells never tried are blank."""
+    differing in other parameters, are aggregated by `agg` ("max", "min" or "mean"), as the
+    title says. Cells never tried are blank."""
     from fxjudge.typed import unknown_name
 
     if agg not in AGGREGATES:

@@ -3,11 +3,11 @@
 Built only from a `SearchPage`, plain values the search fills in (its trials table, the PBO,
 the DSR and what it counted, the neighbourhood): the report stage never imports the search.
 Sections: summary cards; heatmaps of the objective over every pair of swept parameters (the
-others aggregated by max, said in each title); parallel coordinates of every trial; the top
-trials (a sortable table); the PBO with its logit histogram; the DSR with the trials it
-counted; the winner's neighbourhood; what was skipped; the walk-forward windows when there are
-some; the configuration and the command that reruns the search; a link to the winner's full
-report. Embedding and escaping are the run report's (`fxjudge.report.render`).
+others aggregated by the best, max or min, said in each title); parallel coordinates of every
+trial; the top trials (a sortable table); the PBO with its logit histogram; the DSR with the
+trials it counted; the winner's neighbourhood; what was skipped; the walk-forward windows when
+there are some; the configuration and the command that reruns the search; a link to the
+winner's full report. Embedding and escaping are the run report's (`fxjudge.report.render`).
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def render_search_report(page: SearchPage, path: str | Path) -> Path:
     pairs = list(itertools.combinations(page.parameters, 2))[:MAX_HEATMAPS]
     for number, (x, y) in enumerate(pairs):
         figures.append(chart(f"heatmap-{number}", search_charts.heatmap_figure(
-            trials, x, y, "objective", "max", parameters=page.parameters,
+            trials, x, y, "objective", "max" if page.maximize else "min",
+            parameters=page.parameters,
             objective_name=page.objective_name), wide=False))
     if len(trials) > 1:
         figures.append(chart("parallel", search_charts.parallel_figure(

@@ -174,9 +174,11 @@ class OptimizeResult:
 
     # -- views --------------------------------------------------------------------------------
 
-    def heatmap(self, x: str, y: str, stat: str = "objective", agg: str = "max"):
+    def heatmap(self, x: str, y: str, stat: str = "objective", agg: str | None = None):
         """A plotly heatmap of `stat` over parameters `x` and `y`; the other parameters are
-        aggregated by `agg` (``"max"`` or ``"mean"``, said in the title)."""
+        aggregated by `agg` (``"max"``, ``"min"`` or ``"mean"``, said in the title; by default
+        the best: max when maximising, min when minimising)."""
+        agg = agg or ("max" if self.maximize else "min")
         from fxjudge.report.search_charts import heatmap_figure
 
         for name in (x, y):
