@@ -79,7 +79,6 @@ class _Plan:
     dims: dict[str, spaces.Dimension]
     signal_names: tuple[str, ...]
     constraint: Callable | None
-    objective: str | Callable
     maximize: bool
     notes: list[str]
     days: pd.DatetimeIndex
@@ -225,7 +224,7 @@ def _plan(bars, strategy, space, params, constraint, objective, maximize, projec
     days, day_ends = metrics.fx_day_ends(bars.index)
     signal_names = tuple(n for n in known if n not in EXIT_PARAMETERS)
     plan = _Plan(bars, cls, _spec(strategy, cls), project, fixed, dims, signal_names,
-                 constraint_of(constraint), objective, maximize, [], days, day_ends)
+                 constraint_of(constraint), maximize, [], days, day_ends)
     plan.signal_names = _check_exit_only(plan)
     return plan
 
