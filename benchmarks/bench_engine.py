@@ -33,7 +33,7 @@ import pandas as pd
 
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.engine import Account, Costs, Sizing, simulate
-from fxjudge.engine.feed import ArrayFeed
+from fxjudge.engine.backtrader_engine import ArrayFeed
 from fxjudge.signals.exits import ExitRules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +112,7 @@ def run_engine(bars: pd.DataFrame) -> tuple[float, float, pd.DataFrame]:
         rules=ExitRules(on_opposite="reverse"),
         costs=Costs(spread_pips=0.0),
         account=Account(currency="USD", balance=1e9),  # stop-out checked, never reached
-        sizing=Sizing(units=1),
+        sizing=Sizing(units=1), engine="backtrader",
     )
     end = time.perf_counter()
     return middle - start, end - middle, result.trades

@@ -9,8 +9,10 @@ SHARED = {"domain", "errors", "config"}
 #: the API, the CLI and the search (DESIGN.md's `optimize`, the package `fxjudge.search`, since
 #: `fxjudge.optimize` is the function) may use every stage
 FRONT = {"api", "cli", "__init__", "runconfig", "search"}
-ONLY_IN = {"backtrader": "engine", "ta": "features", "sklearn": "judge", "jinja2": "report",
-           "plotly": "report", "optuna": "search", "dask": "search", "distributed": "search"}
+ONLY_IN = {"ta": "features", "sklearn": "judge", "jinja2": "report", "plotly": "report",
+           "optuna": "search", "dask": "search", "distributed": "search"}
+#: the reference engine alone imports backtrader; the compiled engine's kernels alone numba
+ONLY_MODULE = {"backtrader": "engine/backtrader_engine.py", "numba": "engine/kernels.py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -34,6 +36,8 @@ def test_stages_import_only_to_their_left_and_libraries_stay_in_their_stage():
         for name in imports_of(path):
             top = name.split(".")[0]
             if top in ONLY_IN and ONLY_IN[top] != stage:
+                problems.append(f"{path.relative_to(PACKAGE)} imports {top}")
+            if top in ONLY_MODULE and ONLY_MODULE[top] != path.relative_to(PACKAGE).as_posix():
                 problems.append(f"{path.relative_to(PACKAGE)} imports {top}")
             if top == "fxjudge" and stage in STAGES and "." in name:
                 target = name.split(".")[1]

@@ -14,7 +14,7 @@ import pytest
 from fxjudge.data.load import load_bars
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.engine import Account, Costs, Sizing, simulate
-from fxjudge.engine.feed import ArrayFeed
+from fxjudge.engine.backtrader_engine import ArrayFeed
 from fxjudge.signals.barriers import SLIPPED_REASONS, barrier_exit
 from fxjudge.signals.exits import ExitRules
 from tests.conftest import shared_file
@@ -29,8 +29,9 @@ class _Record(bt.Strategy):
         self.seen.append((bt.num2date(data.datetime[0]), data.open[0], data.close[0]))
 
 
+@pytest.mark.parametrize("engine", ["backtrader"])  # the feed is the backtrader engine's
 @pytest.mark.parametrize("bulk", [True, False])
-def test_the_array_feed_delivers_every_bar_with_its_utc_time(bulk, monkeypatch):
+def test_the_array_feed_delivers_every_bar_with_its_utc_time(bulk, monkeypatch, engine):
     bars = synthetic_bars("EURUSD", n_bars=500, seed=3)
     monkeypatch.setattr(ArrayFeed, "bulk_preload", bulk)
     cerebro = bt.Cerebro(stdstats=False)

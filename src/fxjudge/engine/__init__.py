@@ -5,18 +5,29 @@
                       account=Account(), sizing=Sizing(lots=1))
     result.trades, result.equity, result.notes
 
-This package is the only place that imports backtrader, and this docstring is the engine's
-documentation: every rule below is covered by a hand-computed test in tests/engine/.
+This docstring is the engine's documentation: every rule below is covered by a hand-computed
+test in tests/engine/, run on both implementations.
 
-**How it is built.** backtrader drives the bar loop: the bars go in through `feed.ArrayFeed` (a
-`bt.feed.DataBase` fed from numpy arrays, not `PandasData`), and a `bt.Strategy` is called on
-every bar. The FX account is our own code (`ledger.Ledger`), called on the bars where something
-happens; backtrader's broker, orders and sizers are not used. Its `BackBroker` fills at one price
-per bar with cash in one currency; an FX account needs bid and ask, gaps through levels, the
-same-bar rule, swaps at the New York rollover, margin, stop-out and P&L converted between
-currencies. Doing the accounting ourselves makes each of these rules exact and testable, and
-lets the exit logic (`exits`, pure numpy) be shared with the judge's labels. When a position
-opens, its exit is planned at once with that vectorised logic.
+**How it is built.** One statement of the rules (this docstring), two implementations, one
+battery. `simulate` checks the inputs and turns them into arrays once (`inputs`), runs them on
+the chosen engine and builds the result's tables once (`frames`):
+
+- ``engine="compiled"`` (the default): `compiled`, numba kernels over numpy arrays, one loop
+  over the bars; numba is imported on first use and caches the machine code (`numba_cache`
+  says where);
+- ``engine="backtrader"``: `backtrader_engine`, the reference and the one module that imports
+  backtrader. backtrader drives the bar loop (the bars go in through `ArrayFeed`, a
+  `bt.feed.DataBase` fed from numpy arrays) and calls the FX account (`ledger.Ledger`, our own
+  code) on the bars where something happens; backtrader's broker, orders and sizers are not
+  used. Its `BackBroker` fills at one price per bar with cash in one currency; an FX account
+  needs bid and ask, gaps through levels, the same-bar rule, swaps at the New York rollover,
+  margin, stop-out and P&L converted between currencies. When a position opens, its exit is
+  planned at once with the vectorised exit logic the judge's labels share
+  (`fxjudge.signals.barriers`).
+
+The parity battery (tests/engine/test_parity.py, and benchmarks/parity_battery.py at 10,000
+scenarios) holds the compiled engine to the reference trade for trade: equal times, sides,
+units, reasons and prices, money within 1e-9 (in practice equal to the last bit).
 
 **Prices.** Bars are bid; ask = bid + spread, the spread being the bars' ``spread`` column (price
 units), else ``Costs.spread_pips`` (also used for NaN spreads). Bars with

@@ -1,8 +1,9 @@
-"""`simulate`: one pair's signals through backtrader's bar loop and the FX ledger.
+"""`simulate`: one pair's signals through the FX broker model, on either implementation.
 
-backtrader drives the bars (an `ArrayFeed`, a `bt.Strategy` called on every bar); the FX account
-(fills at bid/ask, exits, costs, margin, conversion) is `fxjudge.engine.ledger.Ledger`, called on
-the bars where something happens. The semantics are in the package docstring.
+The inputs are checked and turned into arrays once (`inputs`), run by the chosen engine
+(`compiled`, the default, or `backtrader_engine`, the reference) and turned into the result's
+tables once (`frames`). Each engine is imported when first used, so that importing fxjudge
+loads neither numba nor backtrader. The semantics are in the package docstring.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import backtrader as bt
 import pandas as pd
 
 from fxjudge.domain import FxPair
-from fxjudge.engine import inputs
+from fxjudge.engine import frames, inputs
 from fxjudge.engine.conversion import Conversion
 from fxjudge.engine.costs import Account, Costs, Sizing
-from fxjudge.engine.feed import ArrayFeed
-from fxjudge.engine.ledger import Ledger
+from fxjudge.errors import must
 from fxjudge.signals.exits import ExitRules
+
+#: the implementations `simulate` can run on
+ENGINES = ("compiled", "backtrader")
 
 
 @dataclass(frozen=True)
@@ -29,32 +31,6 @@ class EngineResult:
     trades: pd.DataFrame
     equity: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-
-
-class _Driver(bt.Strategy):
-    """Hands every bar's index to the ledger when it has an event there."""
-
-    params = (("ledger", None), ("progress", None))
-
-    def start(self) -> None:
-        self._bar = -1
-        self._next_event = self.p.ledger.first_event()
-        self._every = max(1, self.p.ledger.n // 100)
-        self._next_report = 0 if self.p.progress else -1
-
-    def next(self) -> None:
-        self._bar += 1
-        if self._bar == self._next_event:
-            self._next_event = self.p.ledger.on_bar(self._bar)
-        if self._bar == self._next_report:
-            self._next_report += self._every
-            self.p.progress(self._bar + 1, self.p.ledger.n)
-
-    def stop(self) -> None:
-        if self.p.progress:
-            self.p.progress(self._bar + 1, self.p.ledger.n)
-        if self._bar != self.p.ledger.n - 1:
-            raise RuntimeError(f"backtrader delivered {self._bar + 1} of {self.p.ledger.n} bars")
 
 
 def simulate(
@@ -72,6 +48,7 @@ def simulate(
     lower_bars: pd.DataFrame | None = None,
     entries_allowed: pd.Series | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: str = "compiled",
 ) -> EngineResult:
     """Execute `signals` on `bars` with the FX broker model of DESIGN.md §4.
 
@@ -80,31 +57,26 @@ def simulate(
     bars, a fixed rate or None (see `fxjudge.engine.conversion`); `probability` is the judge's
     probability per signal bar, copied to the trades; `lower_bars` resolve a stop and a target
     reached in one bar; `entries_allowed` (booleans on the bars' index, default all True) says
-    which signals may open a position: the judge's veto (see the package docstring);
-    `progress(bars_done, bars_total)` is called about every 1 % of the bars.
+    which signals may open a position: the judge's veto (see the package docstring).
+    `engine` is ``"compiled"`` (numba, the default) or ``"backtrader"`` (the reference; both give
+    the same trades); `progress(bars_done, bars_total)` is called about every 1 % of the bars by
+    the backtrader engine, before and after the run by the compiled one.
     Raises `ConfigError`/`DataError` before running on bad input.
     """
+    if engine not in ENGINES:
+        raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
     pair = FxPair.parse(pair)
     inputs.check_rules(sizing, rules, levels)
     market, notes = inputs.market(bars, pair, costs, account, conversion, lower_bars)
     orders = inputs.orders(bars.index, signals, levels, probability, entries_allowed)
-    ledger = Ledger(market, orders, rules=rules, costs=costs, account=account, sizing=sizing)
     if len(bars) and orders.signal[-1] != 0:
         last = bars.index[-1]
         notes.append(f"the signal on the last bar ({last}) has no next open: not executed")
-    if len(bars):
-        _run(bars, market, ledger, progress)
-    return EngineResult(ledger.trades_frame(), ledger.equity_frame(), notes + ledger.notes())
-
-
-def _run(bars: pd.DataFrame, market, ledger: Ledger, progress=None) -> None:
-    """Let backtrader drive the bar loop: preloaded, run-once, no observers."""
-    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
-    cerebro.adddata(
-        ArrayFeed(
-            bars.index.as_unit("ns").asi8, market.open, market.high, market.low, market.close,
-            bars["volume"].to_numpy(),
-        )
-    )
-    cerebro.addstrategy(_Driver, ledger=ledger, progress=progress)
-    cerebro.run()
+    if engine == "compiled":
+        from fxjudge.engine import compiled as implementation
+    else:
+        from fxjudge.engine import backtrader_engine as implementation
+    run = implementation.run(market, orders, rules=rules, costs=costs, account=account,
+                             sizing=sizing, progress=progress)
+    trades, equity, skipped = frames.tables(market.times, run)
+    return EngineResult(trades, equity, notes + skipped)

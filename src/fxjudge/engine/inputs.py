@@ -1,25 +1,56 @@
 """Check the engine's inputs once, at the boundary, and turn them into arrays.
 
-Everything a run needs is validated here, before backtrader starts: bars (ask-priced bars become
-bid), the spread, the conversion rates, lower-timeframe bars, signals, levels, probabilities and
-the sizing against the exit rules. Errors follow the project grammar (`fxjudge.errors.must`).
+Everything a run needs is validated here, before either implementation starts: bars (ask-priced
+bars become bid), the spread, the conversion rates, lower-timeframe bars, signals, levels,
+probabilities and the sizing against the exit rules. Errors follow the project grammar
+(`fxjudge.errors.must`). The result, a `Market` and `Orders` of numpy arrays, is what both
+engines (`backtrader_engine`, `compiled`) run on.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
-from fxjudge.engine.conversion import Conversion, quote_rates
+from fxjudge.engine.conversion import Conversion, QuoteRates, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.engine.ledger import Market, Orders
 from fxjudge.errors import ConfigError, DataError, must
 from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
 LEVEL_COLUMNS = ("stop_distance", "target_distance")
+
+
+@dataclass(frozen=True)
+class Market:
+    """One pair's bars as arrays: bid OHLC, spread (price units), rollover nights, rates."""
+
+    times: pd.DatetimeIndex
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    spread: np.ndarray
+    nights: np.ndarray
+    rates: QuoteRates
+    pip_size: float
+    lower: LowerBars | None = None
+
+
+@dataclass(frozen=True)
+class Orders:
+    """What the strategy asks per bar: signal, stop/target distances (price units), probability,
+    and whether the signal may open a position (`allowed`: False where the judge rejected it)."""
+
+    signal: np.ndarray
+    stop_distance: np.ndarray
+    target_distance: np.ndarray
+    probability: np.ndarray
+    allowed: np.ndarray | None = None
 
 
 def bid_and_spread(

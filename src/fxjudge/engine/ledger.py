@@ -1,10 +1,11 @@
 """The FX account of one pair, advanced event by event: fills, exits, costs and the equity curve.
 
-Pure Python and numpy, no backtrader: the engine's backtrader strategy calls `Ledger.on_bar` on
-the bars where something happens (`Ledger.first_event` / the value `on_bar` returns). When a
-position opens, its whole exit is planned at once with the vectorised exit logic of
-`fxjudge.signals.barriers` (stop, target, stop-out, time, opposite signal, end of data), so the
-engine and the judge's labels share one implementation of the exit rules.
+Pure Python and numpy, no backtrader: the reference engine's backtrader strategy
+(`backtrader_engine`) calls `Ledger.on_bar` on the bars where something happens
+(`Ledger.first_event` / the value `on_bar` returns). When a position opens, its whole exit is
+planned at once with the vectorised exit logic of `fxjudge.signals.barriers` (stop, target,
+stop-out, time, opposite signal, end of data), so the engine and the judge's labels share one
+implementation of the exit rules. `Ledger.arrays` reports the run for `frames.tables`.
 """
 
 from __future__ import annotations
@@ -15,54 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fxjudge.engine.conversion import QuoteRates
 from fxjudge.engine.costs import Account, Costs, Sizing, commission_account, slipped, swap_quote
+from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
+from fxjudge.engine.inputs import Market, Orders
 from fxjudge.engine.margin import position_units, stop_out_price, used_margin
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
-    LowerBars,
     close_side,
     excursions,
     first_exit,
 )
 from fxjudge.signals.exits import ExitRules
 
-TRADE_COLUMNS = (
-    "entry_time", "exit_time", "side", "units", "entry_price", "exit_price", "exit_reason",
-    "same_bar_rule", "pips", "pnl_quote", "pnl_account", "commission", "swap", "net_account",
-    "bars_held", "mae_pips", "mfe_pips", "probability",
-)
-EQUITY_COLUMNS = ("balance", "equity", "used_margin", "position_units")
 _INTRABAR = frozenset(REASONS.values())
-
-
-@dataclass(frozen=True)
-class Market:
-    """One pair's bars as arrays: bid OHLC, spread (price units), rollover nights, rates."""
-
-    times: pd.DatetimeIndex
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    spread: np.ndarray
-    nights: np.ndarray
-    rates: QuoteRates
-    pip_size: float
-    lower: LowerBars | None = None
-
-
-@dataclass(frozen=True)
-class Orders:
-    """What the strategy asks per bar: signal, stop/target distances (price units), probability,
-    and whether the signal may open a position (`allowed`: False where the judge rejected it)."""
-
-    signal: np.ndarray
-    stop_distance: np.ndarray
-    target_distance: np.ndarray
-    probability: np.ndarray
-    allowed: np.ndarray | None = None
 
 
 @dataclass
@@ -167,12 +134,12 @@ class Ledger:
             loss_rate=m.rates.at(bar, stop),
         )
         if units < 1:
-            self.skipped["no size (risk sizing without a stop distance, or no equity)"] += 1
+            self.skipped[NO_SIZE] += 1
             return
         commission = commission_account(units, account.lot_size, self.costs.commission_per_lot)
         margin = used_margin(units, fill, rate, account.leverage)
         if margin > self.balance - commission:
-            self.skipped["rejected: required margin above the balance"] += 1
+            self.skipped[NO_MARGIN] += 1
             return
         self.balance -= commission
         self._balance_at[bar] = self.balance
@@ -304,27 +271,11 @@ class Ledger:
 
     # -- results ------------------------------------------------------------------------------
 
-    def trades_frame(self) -> pd.DataFrame:
-        """The trades table (columns `TRADE_COLUMNS`)."""
-        frame = pd.DataFrame(self.trades, columns=list(TRADE_COLUMNS))
-        frame = frame.astype({"side": "int64", "units": "int64", "bars_held": "int64"})
-        for column in ("entry_time", "exit_time"):  # bar numbers until here: cheaper per trade
-            frame[column] = self.market.times[frame[column].to_numpy(dtype=np.int64)]
-        return frame
-
-    def equity_frame(self) -> pd.DataFrame:
-        """Balance, equity, used margin and signed units after each bar's close."""
+    def arrays(self) -> RunArrays:
+        """The run so far as arrays (see `frames.RunArrays`): trades, then the account per bar."""
+        columns = {name: [trade[name] for trade in self.trades] for name in TRADE_COLUMNS}
         balance = pd.Series(np.nan, index=range(self.n))
         balance[list(self._balance_at)] = list(self._balance_at.values())
         balance = balance.ffill().fillna(self.account.balance).to_numpy()
-        equity = np.where(np.isnan(self._equity), balance, self._equity)
-        frame = pd.DataFrame(
-            {"balance": balance, "equity": equity, "used_margin": self._margin,
-             "position_units": self._units},
-            index=self.market.times,
-        )
-        return frame
-
-    def notes(self) -> list[str]:
-        """What the run skipped, in words."""
-        return [f"{count} entries skipped, {why}" for why, count in sorted(self.skipped.items())]
+        return RunArrays(columns, balance, self._equity, self._margin, self._units,
+                         dict(self.skipped))

@@ -1,8 +1,13 @@
-"""A backtrader data feed read straight from numpy arrays, and what makes it fast.
+"""The reference engine: backtrader's bar loop driving the FX ledger (the one backtrader import).
 
-`bt.feeds.PandasData` reads every row with ``DataFrame.iloc``, half of a run's time. `ArrayFeed`
-is a `bt.feed.DataBase` fed from arrays instead, with two further savings, both overrides in this
-subclass (backtrader's own code is untouched):
+backtrader drives the bars: they go in through `ArrayFeed` (a `bt.feed.DataBase` fed from numpy
+arrays, not `PandasData`), and `_Driver`, a `bt.Strategy`, hands the bars where something happens
+to `fxjudge.engine.ledger.Ledger`, the FX account. backtrader's broker, orders and sizers are not
+used (the package docstring says why). This is the implementation the compiled engine is held to,
+trade for trade, by the parity battery (tests/engine/test_parity.py).
+
+`ArrayFeed` saves what `bt.feeds.PandasData` spends (it reads every row with ``DataFrame.iloc``,
+half of a run's time), with two overrides in this subclass (backtrader's own code is untouched):
 
 - `preload` copies each column into its line buffer in one go (backtrader keeps a preloaded line
   as an ``array('d')``, which is what its own bar-by-bar `load` appends to) instead of one
@@ -14,13 +19,73 @@ subclass (backtrader's own code is untouched):
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 
 import backtrader as bt
 import numpy as np
 
+from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.engine.frames import RunArrays
+from fxjudge.engine.inputs import Market, Orders
+from fxjudge.engine.ledger import Ledger
+from fxjudge.signals.exits import ExitRules
+
 #: backtrader's date number of 1970-01-01 (days since 0001-01-01, plus one).
 _EPOCH_DAYS = 719163.0
 _NS_PER_DAY = 86_400e9
+
+
+def run(
+    market: Market,
+    orders: Orders,
+    *,
+    rules: ExitRules,
+    costs: Costs,
+    account: Account,
+    sizing: Sizing,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunArrays:
+    """Run the ledger under backtrader's loop (preloaded, run-once, no observers).
+
+    `progress(bars_done, bars_total)` is called about every 1 % of the bars. The feed's volume
+    line is zeros: nothing reads it.
+    """
+    ledger = Ledger(market, orders, rules=rules, costs=costs, account=account, sizing=sizing)
+    if ledger.n:
+        cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
+        cerebro.adddata(
+            ArrayFeed(market.times.as_unit("ns").asi8, market.open, market.high, market.low,
+                      market.close, np.zeros(ledger.n))
+        )
+        cerebro.addstrategy(_Driver, ledger=ledger, progress=progress)
+        cerebro.run()
+    return ledger.arrays()
+
+
+class _Driver(bt.Strategy):
+    """Hands every bar's index to the ledger when it has an event there."""
+
+    params = (("ledger", None), ("progress", None))
+
+    def start(self) -> None:
+        self._bar = -1
+        self._next_event = self.p.ledger.first_event()
+        self._every = max(1, self.p.ledger.n // 100)
+        self._next_report = 0 if self.p.progress else -1
+
+    def next(self) -> None:
+        self._bar += 1
+        if self._bar == self._next_event:
+            self._next_event = self.p.ledger.on_bar(self._bar)
+        if self._bar == self._next_report:
+            self._next_report += self._every
+            self.p.progress(self._bar + 1, self.p.ledger.n)
+
+    def stop(self) -> None:
+        if self.p.progress:
+            self.p.progress(self._bar + 1, self.p.ledger.n)
+        if self._bar != self.p.ledger.n - 1:
+            raise RuntimeError(f"backtrader delivered {self._bar + 1} of {self.p.ledger.n} bars")
 
 
 def date_numbers(times_ns: np.ndarray) -> np.ndarray:
