@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_optimize.py`` (needs ../shared/data and
 vectorbt column, ``.venv/bin/pip install vectorbt``: a benchmark-only dependency, not in
 pyproject.toml). Options: ``--grid N`` (combinations, 1,000 by default), ``--bars N`` (the
 first N bars of the year), ``--loop N`` (configurations timed for the loop baseline),
-``--stream N`` (random trials of the memory run, 100,000 by default), ``--engine NAME``.
+``--stream N`` (random trials of the memory run, 100,000 by default), ``--stream-end DAY``
+(clip the sample for it).
 The result is written to benchmarks/results/optimize.txt.
 
 Measured in one process, on the same bars (the shared HistData 2018 EURUSD M1 file, 372,607

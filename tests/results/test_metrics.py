@@ -276,3 +276,20 @@ def test_daily_returns_from_the_day_ends_equal_fx_daily_returns():
     slow = metrics.fx_daily_returns(equity, start_value=1000.0)
     np.testing.assert_array_equal(fast, slow.to_numpy())
     assert days.equals(slow.index)
+
+
+def test_max_consecutive_counts_runs_as_a_loop_would():
+    def loop(values, losses):
+        longest = run = 0
+        for value in values:
+            run = run + 1 if (value < 0 if losses else value > 0) else 0
+            longest = max(longest, run)
+        return float(longest)
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        values = rng.integers(-2, 3, size=int(rng.integers(1, 40))).astype(float)
+        for losses in (True, False):
+            assert metrics.max_consecutive(values, losses) == loop(values, losses)
+    assert metrics.max_consecutive([1.0, -1, -1, 0, -1], losses=True) == 2.0
+    assert math.isnan(metrics.max_consecutive([]))

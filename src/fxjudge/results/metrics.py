@@ -307,11 +307,10 @@ def max_consecutive(pnl, losses: bool = True) -> float:
     if len(values) == 0:
         return math.nan
     hit = values < 0 if losses else values > 0
-    longest = run = 0
-    for flag in hit:
-        run = run + 1 if flag else 0
-        longest = max(longest, run)
-    return float(longest)
+    if not hit.any():
+        return 0.0
+    edges = np.flatnonzero(np.diff(np.r_[False, hit, False].astype(np.int8)))
+    return float((edges[1::2] - edges[::2]).max())  # each run's end minus its start
 
 
 def sqn(pnl) -> float:

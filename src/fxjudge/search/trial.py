@@ -4,7 +4,8 @@
 A worker receives a `Context` once per search (small: the bars travel as a memory-mapped file
 on one machine, or scattered once to each Dask worker) and batches of trials whose signal
 parameters are equal. It keeps the bars, the strategy class and the last signals it computed,
-so a batch computes its signals once and each trial only its exit levels and the engine run.
+so a batch computes its signals once and each trial only its exit levels and the engine run;
+the bars are priced for the engine (`fxjudge.engine.prepare`) once per worker.
 `run_batch` is the one function every executor calls: in-process, under joblib's loky
 processes, and on Dask workers, so that all three give the same numbers.
 """
@@ -23,7 +24,7 @@ import pandas as pd
 
 from fxjudge import config as project_config
 from fxjudge.domain import FxPair
-from fxjudge.engine import simulate
+from fxjudge.engine import prepare, simulate, simulate_prepared
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.errors import must
 from fxjudge.results import metrics
@@ -36,6 +37,9 @@ from fxjudge.signals.strategy import Strategy, run_signals
 #: contract (`atr_bars` is not among them: strategies use it for features and warm-up too).
 #: The search checks this on its first configuration before relying on it (`exit_only`).
 EXIT_PARAMETERS = tuple(f.name for f in dataclasses.fields(ExitRules) if f.name != "atr_bars")
+#: The engine searches run on (`fxjudge.engine.simulate`'s `engine`): the compiled one, held
+#: to the backtrader reference by the engine's parity battery.
+ENGINE = "compiled"
 #: Statistics of a single run that describe the search, not the trial: left out of its row.
 SEARCH_STATISTICS = ("n_trials", "dsr", "dsr_sr0", "trials_sr_variance",
                      "trials_sr_variance_assumed")
@@ -102,6 +106,8 @@ class _Worker:
         self.context = context
         self.bars = context.bars if context.bars is not None else _mapped_bars(context)
         self.pair = FxPair.parse(context.pair)
+        self.prepared = prepare(self.bars, pair=self.pair, costs=context.costs,
+                                account=context.account, conversion=context.conversion)
         self.project = _project(context.project)
         self.signal_key: tuple | None = None
         self.signals: pd.Series | None = None
@@ -136,11 +142,11 @@ class _Worker:
 
 def engine_run(worker: _Worker, signals: pd.Series, levels: pd.DataFrame,
                rules: ExitRules) -> BacktestResult:
-    """A trial's run of the engine, as a `BacktestResult` its statistics are computed from."""
+    """A trial's run of the engine on the worker's prepared bars (priced once per search), as a
+    `BacktestResult` its statistics are computed from."""
     c = worker.context
-    run = simulate_run(worker.bars, signals, levels, pair=worker.pair, rules=rules,
-                       costs=c.costs, account=c.account, sizing=c.sizing,
-                       conversion=c.conversion)
+    run = simulate_prepared(worker.prepared, signals, levels, rules=rules, sizing=c.sizing,
+                            engine=ENGINE)
     daily = metrics.daily_returns_at(run.equity["equity"].to_numpy(), c.day_ends,
                                      worker.balance)
     return BacktestResult(trades=run.trades, equity=run.equity,
@@ -152,11 +158,10 @@ def simulate_run(bars: pd.DataFrame, signals: pd.Series, levels: pd.DataFrame, *
                  rules: ExitRules, costs: Costs, account: Account, sizing: Sizing,
                  conversion, probability: pd.Series | None = None,
                  entries_allowed: pd.Series | None = None):
-    """The one place the search and the walk-forward call the engine (an engine choice is one
-    argument here)."""
+    """The engine on bars of their own (a walk-forward's test window), on `ENGINE`."""
     return simulate(bars, signals, levels, pair=pair, rules=rules, costs=costs,
                     account=account, sizing=sizing, conversion=conversion,
-                    probability=probability, entries_allowed=entries_allowed)
+                    probability=probability, entries_allowed=entries_allowed, engine=ENGINE)
 
 
 _WORKERS: dict[str, _Worker] = {}
