@@ -31,6 +31,7 @@ import argparse
 import gc
 import itertools
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -53,32 +54,58 @@ def grid_space(size: int) -> dict[str, list[int]]:
     return {"fast_bars": fast, "slow_bars": slow}
 
 
-def busy_processes() -> int:
-    """Other processes using more than 10 % of a core right now (the machine is shared)."""
+def busy_processes(interval: float = 1.0) -> int:
+    """Other processes using more than 10 % of a core over `interval` s (the machine is shared).
+    """
     import psutil
 
     mine = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
-    procs = list(psutil.process_iter(["pid"]))
+    procs = [p for p in psutil.process_iter(["pid"]) if p.pid not in mine]
     for proc in procs:
         try:
             proc.cpu_percent(None)
         except psutil.Error:
             pass
-    time.sleep(1.0)
+    time.sleep(interval)
     count = 0
     for proc in procs:
         try:
-            if proc.pid not in mine and proc.cpu_percent(None) > 10:
+            if proc.cpu_percent(None) > 10:
                 count += 1
         except psutil.Error:
             pass
     return count
 
 
+class Contention:
+    """Samples `busy_processes` every 2 s in a thread while a phase runs: its mean and max."""
+
+    def __enter__(self) -> Contention:
+        self.samples: list[int] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.samples.append(busy_processes(2.0))
+
+    def __exit__(self, *exc) -> None:
+        self.running = False
+        self.thread.join()
+
+    def text(self) -> str:
+        if not self.samples:
+            return "n/a"
+        return f"{np.mean(self.samples):.1f} (max {max(self.samples)})"
+
+
 def loop_baseline(bars, space, count: int) -> tuple[float, int]:
     """Seconds per configuration of a plain loop over fxjudge.backtest."""
     combos = list(itertools.product(*space.values()))
     chosen = [combos[i] for i in np.linspace(0, len(combos) - 1, count).astype(int)]
+    fxjudge.backtest(bars.iloc[:20_000], "sma_cross", costs=COSTS, project=ROOT)  # warm, untimed
     started = time.perf_counter()
     trades = 0
     for fast, slow in chosen:
@@ -158,45 +185,56 @@ def main() -> None:
     cores = executor.workers(-1)
     small = {"fast_bars": [5, 10], "slow_bars": [60, 62]}
     fxjudge.optimize(bars.iloc[:20_000], "sma_cross", small, costs=COSTS, project=ROOT)  # warm
-    per_config, _ = loop_baseline(bars, space, args.loop)
+    with Contention() as loop_busy:
+        per_config, _ = loop_baseline(bars, space, args.loop)
     loop_total = per_config * size
     gc.collect()
-    started = time.perf_counter()
-    search = fxjudge.optimize(bars, "sma_cross", space, costs=COSTS, project=ROOT)
-    search_seconds = time.perf_counter() - started
+    with Contention() as search_busy:
+        started = time.perf_counter()
+        search = fxjudge.optimize(bars, "sma_cross", space, costs=COSTS, project=ROOT)
+        search_seconds = time.perf_counter() - started
     runs = search.signal_runs
+    worker_seconds = float(search.trials["seconds"].sum())
     del search
-    vbt_seconds = vectorbt_sweep(bars, space)
-    samples, stream_seconds = stream_memory(args.stream, args.stream_end) if args.stream \
-        else ([], 0.0)
+    with Contention() as vbt_busy:
+        vbt_seconds = vectorbt_sweep(bars, space)
+    with Contention() as stream_busy:
+        samples, stream_seconds = stream_memory(args.stream, args.stream_end) if args.stream \
+            else ([], 0.0)
+    others_after = busy_processes()
 
     lines = [
         f"A {size:,}-combination grid of sma_cross (fast_bars {space['fast_bars'][0]}.."
         f"{space['fast_bars'][-1]} x slow_bars {space['slow_bars'][0]}.."
         f"{space['slow_bars'][-1]}) on {len(bars):,} bars of HistData 2018 EURUSD M1,",
         f"spread {COSTS['spread_pips']} pips, on {os.cpu_count()} cores ({cores} worker "
-        f"processes); {others} other processes were busy (> 10 % of a core) when it started.",
+        f"processes); {others} other processes were busy (> 10 % of a core) when it started, "
+        f"{others_after} when it ended.",
         "Ratios are to the loop over fxjudge.backtest, measured in the same run.",
         "",
-        f"{'run':<58}{'seconds':>10}{'ratio':>8}",
+        f"{'run':<58}{'seconds':>10}{'ratio':>8}  other busy processes",
         f"{'loop over fxjudge.backtest (baseline), ' + str(args.loop) + ' timed, scaled':<58}"
-        f"{loop_total:>10.1f}{1.0:>8.2f}",
+        f"{loop_total:>10.1f}{1.0:>8.2f}  {loop_busy.text()}",
         f"{'fxjudge.optimize, grid, ' + str(cores) + ' processes (warm)':<58}"
-        f"{search_seconds:>10.1f}{loop_total / search_seconds:>8.2f}",
+        f"{search_seconds:>10.1f}{loop_total / search_seconds:>8.2f}  {search_busy.text()}",
     ]
     if isinstance(vbt_seconds, float):
         lines.append(f"{'vectorbt broadcast sweep (chunks of 100 columns)':<58}"
-                     f"{vbt_seconds:>10.1f}{loop_total / vbt_seconds:>8.2f}")
+                     f"{vbt_seconds:>10.1f}{loop_total / vbt_seconds:>8.2f}  {vbt_busy.text()}")
     else:
         lines.append(f"{'vectorbt broadcast sweep':<58}{vbt_seconds}")
     lines += ["", f"signals computed: {runs:,} for {size:,} configurations "
-              f"(one per (fast, slow) pair: no exit parameter was swept)"]
+              f"(one per (fast, slow) pair: no exit parameter was swept)",
+              f"trial time in the workers: {worker_seconds / size * 1000:.0f} ms per trial "
+              f"(the loop: {per_config * 1000:.0f} ms per backtest); {worker_seconds:.1f} s "
+              f"of trials over {cores} processes in {search_seconds:.1f} s of wall time"]
     if samples:
         tenth = max(1, len(samples) // 10)
         first = np.mean([m for _, m in samples[:tenth]])
         last = np.mean([m for _, m in samples[-tenth:]])
         lines += ["", f"Memory: {args.stream:,} random trials on the bundled H1 sample "
-                  f"({stream_seconds:.0f} s), the parent's resident memory as they finished:",
+                  f"({stream_seconds:.0f} s; other busy processes {stream_busy.text()}), the "
+                  "parent's resident memory as they finished:",
                   "  " + ", ".join(f"{d:,}: {m:.0f} MB" for d, m in samples),
                   f"  first tenth {first:.0f} MB, last tenth {last:.0f} MB "
                   f"(ratio {last / first:.2f})"]

@@ -5,15 +5,14 @@ A search folder holds:
 - ``trials.parquet``: one row per configuration run (parameters, every statistic, objective,
   seed, seconds), written in row groups of `ROWS_PER_GROUP` as results arrive;
 - ``returns.npy``: the trials' daily returns on the FX-day calendar, one row per trial in trial
-  order (float64), a memory-mapped file written in place; ``days.npy`` holds the FX days'
-  start times (UTC nanoseconds).
+  order (float64), written in place as trials finish and read back memory-mapped;
+  ``days.npy`` holds the FX days' start times (UTC nanoseconds).
 
 Only the current row group and the best trial so far stay in memory.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,12 @@ ROWS_PER_GROUP = 256
 
 
 class TrialStore:
-    """Writes trial rows and daily returns to `folder` (see the module docstring)."""
+    """Writes trial rows and daily returns to `folder` (see the module docstring).
+
+    The returns are written through a file handle at each trial's offset, not a memory map:
+    pages written stay in the operating system's cache, outside this process's memory, so the
+    process stays flat however many trials stream through it.
+    """
 
     def __init__(self, folder: Path, days: pd.DatetimeIndex, capacity: int,
                  schema: pa.Schema) -> None:
@@ -40,19 +44,20 @@ class TrialStore:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / DAYS_FILE, days.as_unit("ns").asi8)
         self.capacity = max(1, capacity)
-        self.returns = np.lib.format.open_memmap(folder / RETURNS_FILE, mode="w+",
-                                                 dtype=np.float64,
-                                                 shape=(self.capacity, len(days)))
+        self.n_days = len(days)
+        self.returns = open(folder / RETURNS_FILE, "w+b")  # closed by close()
+        self.offset = _header(self.returns, (self.capacity, self.n_days))
         self.writer = pq.ParquetWriter(folder / TRIALS_FILE, schema)
         self.text = [f.name for f in schema if f.type == pa.string()]
         self.rows: list[dict[str, Any]] = []
         self.count = 0
 
     def add(self, trial: int, row: dict[str, Any], daily: np.ndarray) -> None:
-        """Store trial number `trial` (0, 1, 2 ... in order)."""
-        if trial >= self.capacity:  # an open-ended search ran more than planned: grow the file
-            self._grow(max(trial + 1, 2 * self.capacity))
-        self.returns[trial] = daily
+        """Store trial number `trial` (0, 1, 2 ... below the capacity)."""
+        if not 0 <= trial < self.capacity:
+            raise IndexError(f"trial {trial} is beyond the {self.capacity} planned")
+        self.returns.seek(self.offset + trial * self.n_days * 8)
+        self.returns.write(np.ascontiguousarray(daily, dtype="<f8").tobytes())
         for name in self.text:  # a parameter of mixed types is shown as text
             if row.get(name) is not None and not isinstance(row[name], str):
                 row = {**row, name: repr(row[name])}
@@ -71,31 +76,37 @@ class TrialStore:
         """Flush, close, and cut ``returns.npy`` to the trials run; return their number."""
         self.flush()
         self.writer.close()
-        self.returns.flush()
-        if self.count != self.capacity:
-            self._resize(self.count)
-        self.returns = None
+        self.returns.seek(0)
+        offset = _header(self.returns, (self.count, self.n_days))
+        if offset != self.offset:  # the shorter shape took fewer header bytes: move the rows
+            self.returns.close()
+            self._rewrite(offset)
+        else:
+            self.returns.truncate(self.offset + self.count * self.n_days * 8)
+            self.returns.close()
         return self.count
 
-    def _grow(self, capacity: int) -> None:
-        self._resize(capacity)
-        self.returns = np.lib.format.open_memmap(self.folder / RETURNS_FILE, mode="r+")
-
-    def _resize(self, rows: int) -> None:
-        """Rewrite ``returns.npy`` with `rows` rows (the first ones kept, new ones NaN)."""
+    def _rewrite(self, offset: int) -> None:
+        """Rewrite ``returns.npy`` with the header of `count` rows, in slices (flat memory)."""
         path = self.folder / RETURNS_FILE
-        old = np.load(path, mmap_mode="r")
         temporary = temporary_for(path)
-        new = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.float64,
-                                        shape=(rows, old.shape[1]))
-        kept = min(rows, old.shape[0])
-        for start in range(0, kept, 4096):  # in slices: memory stays flat
-            new[start:min(kept, start + 4096)] = old[start:min(kept, start + 4096)]
-        new[kept:] = math.nan
-        new.flush()
-        del new, old
+        row_bytes = self.n_days * 8
+        with open(path, "rb") as old, open(temporary, "wb") as new:
+            _header(new, (self.count, self.n_days))
+            old.seek(self.offset)
+            left = self.count * row_bytes
+            while left:
+                chunk = old.read(min(left, 1 << 24))
+                new.write(chunk)
+                left -= len(chunk)
         replace_into(temporary, path)
-        self.capacity = rows
+
+
+def _header(handle, shape: tuple[int, int]) -> int:
+    """Write the ``.npy`` header of a float64 C-order array of `shape`; return its length."""
+    np.lib.format.write_array_header_1_0(
+        handle, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return handle.tell()
 
 
 def schema(params: dict[str, list], statistics: list[str]) -> pa.Schema:

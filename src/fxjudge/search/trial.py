@@ -104,7 +104,11 @@ class _Worker:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.bars = context.bars if context.bars is not None else _mapped_bars(context)
+        if context.bars is not None:
+            self.bars = context.bars.copy(deep=False)
+            self.bars.attrs = dict(context.bar_attrs)  # pair, price side: they decide prices
+        else:
+            self.bars = _mapped_bars(context)
         self.pair = FxPair.parse(context.pair)
         self.prepared = prepare(self.bars, pair=self.pair, costs=context.costs,
                                 account=context.account, conversion=context.conversion)
