@@ -1,28 +1,36 @@
-"""Engine speed: fxjudge's engine against stock backtrader, same strategy, same bars, same trades.
+"""Engine speed, in one process: the compiled engine against the backtrader engine it is held to,
+a hand-written numba loop (the near-limit reference), vectorbt, and stock backtrader.
 
-Run: ``.venv/bin/python benchmarks/bench_engine.py`` (about 8 minutes, mostly stock backtrader
-on 1M bars; ``--quick`` runs 100k bars only). The result is written to
-benchmarks/results/engine.txt.
+Run: ``.venv/bin/python benchmarks/bench_engine.py`` (about 2 minutes, mostly the backtrader
+engine on 1M bars; ``--quick`` runs 100k bars only). vectorbt is timed when it is installed (a
+benchmark-only dependency, never a package one). The result is written to
+benchmarks/results/engine.txt; the whole-process, memory and run-folder figures are in
+bench_engine_process.py.
 
-Both sides trade a 10/30 SMA crossover on the close, always in the market: a cross opens or
-reverses at the next bar's open with a market order, zero spread, zero costs, one unit.
+Every run trades a 10/30 SMA crossover on the close, always in the market: a cross opens or
+reverses at the next bar's open, zero spread and costs, one unit, stop-out off (the bare rules,
+so that the numba loop below does the same work):
 
-- stock backtrader: `bt.feeds.PandasData`, `bt.ind.SMA` + `bt.ind.CrossOver`, `order_target_size`
-  filled by backtrader's `BackBroker` at the next open;
 - fxjudge: the crossover computed vectorised (bit-identical to backtrader's: its SMA is
   ``math.fsum(window) / period``, reproduced exactly with integer sums of the prices' binary
-  mantissas), then `fxjudge.engine.simulate` with ``on_opposite="reverse"``.
+  mantissas), then `fxjudge.engine.simulate` with ``on_opposite="reverse"``, compiled (warm:
+  its numba cache is loaded before timing) and backtrader;
+- the numba loop: `bare_loop`, the same rules written for this case only (no stop, target,
+  swap, margin or conversion), with the engine's outputs: the trades and, per bar, the balance,
+  equity, used margin and signed units;
+- vectorbt: ``Portfolio.from_signals`` on the same entries at the next bar's open;
+- stock backtrader (100k bars): `bt.feeds.PandasData`, `bt.ind.SMA` + `bt.ind.CrossOver`,
+  `order_target_size` filled by its `BackBroker` at the next open.
 
-The benchmark checks that every fill is identical (bar and price) before it reports a speed; the
-last position, left open by backtrader, is closed by fxjudge at the last close (end of data) and
-only its entry is compared. Bars: `synthetic_bars("EURUSD", seed=7, spread_pips=0)`.
-
-A second table times the bar loop alone (a strategy that does nothing) under the feeds and
-cerebro flags that were tried, to show where the time goes.
+Before a speed is reported the trades are checked: compiled and backtrader engines equal in
+every column (and the equity curves too), stock backtrader's fills equal bar and price, the
+numba loop's and vectorbt's trade counts equal. Bars: `synthetic_bars("EURUSD", seed=7,
+spread_pips=0)`. Times are medians of repeated runs (one run of the slow ones at 1M bars).
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,10 +38,10 @@ from pathlib import Path
 import backtrader as bt
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.engine import Account, Costs, Sizing, simulate
-from fxjudge.engine.backtrader_engine import ArrayFeed
 from fxjudge.signals.exits import ExitRules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,20 +110,85 @@ def run_stock(bars: pd.DataFrame, **flags) -> tuple[float, list]:
     return time.perf_counter() - start, strategy.fills
 
 
-def run_engine(bars: pd.DataFrame) -> tuple[float, float, pd.DataFrame]:
-    """fxjudge: seconds for the signals, seconds for the engine, and the trades."""
+def signals_of(bars: pd.DataFrame) -> pd.Series:
+    """The crossover signals, on the bars' index."""
+    return pd.Series(crossover(bars["close"].to_numpy()), index=bars.index, dtype=float)
+
+
+def run_engine(bars: pd.DataFrame, signals: pd.Series, engine: str):
+    """fxjudge's engine on the signals: seconds and the result."""
     start = time.perf_counter()
-    signals = pd.Series(crossover(bars["close"].to_numpy()), index=bars.index)
-    middle = time.perf_counter()
     result = simulate(
-        bars, signals, None, pair="EURUSD",
-        rules=ExitRules(on_opposite="reverse"),
+        bars, signals, None, pair="EURUSD", rules=ExitRules(on_opposite="reverse"),
         costs=Costs(spread_pips=0.0),
-        account=Account(currency="USD", balance=1e9),  # stop-out checked, never reached
-        sizing=Sizing(units=1), engine="backtrader",
+        account=Account(currency="USD", balance=1e9, stop_out_level=0.0),
+        sizing=Sizing(units=1), engine=engine,
     )
-    end = time.perf_counter()
-    return middle - start, end - middle, result.trades
+    return time.perf_counter() - start, result
+
+
+@njit(cache=True)
+def _bare_nb(open_, close, signal, units, balance0):
+    """Always-in crossover at zero cost: per bar balance, equity, margin, units; the trades."""
+    n = open_.shape[0]
+    balance, equity = np.empty(n), np.empty(n)
+    used, held = np.zeros(n), np.zeros(n)
+    entries, exits = np.empty(n, np.int64), np.empty(n, np.int64)
+    entry_prices, exit_prices = np.empty(n), np.empty(n)
+    sides = np.empty(n, np.int64)
+    cash, side, price, count, pending = balance0, 0, 0.0, 0, 0
+    for i in range(n):
+        if pending != 0:
+            if side != 0:
+                cash += side * (open_[i] - price) * units
+                exits[count], exit_prices[count] = i, open_[i]
+                count += 1
+            side, price, pending = pending, open_[i], 0
+            entries[count], entry_prices[count], sides[count] = i, price, side
+        balance[i] = cash
+        if side != 0:
+            equity[i] = cash + side * (close[i] - price) * units
+            used[i], held[i] = units * price, side * units
+        else:
+            equity[i] = cash
+        if signal[i] != 0 and signal[i] != side and i + 1 < n:
+            pending = signal[i]
+    if side != 0:  # closed at the last close, as the engine's end of data
+        exits[count], exit_prices[count] = n - 1, close[n - 1]
+        count += 1
+    return (balance, equity, used, held, entries[:count], exits[:count], entry_prices[:count],
+            exit_prices[:count], sides[:count])
+
+
+def bare_loop(bars: pd.DataFrame, signals: pd.Series) -> tuple[float, int]:
+    """The hand-written loop, arrays in and out: seconds and its number of trades."""
+    open_, close = bars["open"].to_numpy(), bars["close"].to_numpy()
+    signal = signals.to_numpy().astype(np.int64)
+    start = time.perf_counter()
+    out = _bare_nb(open_, close, signal, 1.0, 1e9)
+    return time.perf_counter() - start, len(out[4])
+
+
+def run_vectorbt(bars: pd.DataFrame, signals: pd.Series) -> tuple[float, int] | None:
+    """vectorbt's from_signals on the same entries, filled at the next open; None if absent."""
+    try:
+        import vectorbt as vbt
+    except ImportError:
+        return None
+    entry = signals.shift(1).fillna(0.0).to_numpy()  # executed at the open after the signal
+    long_entries, short_entries = entry > 0, entry < 0
+    start = time.perf_counter()
+    portfolio = vbt.Portfolio.from_signals(
+        close=bars["close"], entries=long_entries, short_entries=short_entries,
+        price=bars["open"], size=1.0, init_cash=1e9, fees=0.0, slippage=0.0,
+        upon_opposite_entry="reverse", freq="1min")
+    trades = portfolio.trades.count()
+    return time.perf_counter() - start, int(trades)
+
+
+def median(action, runs: int, *args) -> float:
+    """Median seconds of `runs` calls of ``action(*args)`` (which returns its seconds first)."""
+    return statistics.median(action(*args)[0] for _ in range(runs))
 
 
 def check_same(bars: pd.DataFrame, fills: list, trades: pd.DataFrame) -> int:
@@ -136,90 +209,60 @@ def check_same(bars: pd.DataFrame, fills: list, trades: pd.DataFrame) -> int:
     return len(fills)
 
 
-class _Nothing(bt.Strategy):
-    def next(self) -> None:
-        pass
-
-
-def loop_only(bars: pd.DataFrame, feed: str, **flags) -> float:
-    """Seconds for backtrader to walk the bars with an empty strategy."""
-    start = time.perf_counter()
-    cerebro = bt.Cerebro(stdstats=False, **flags)
-    if feed == "pandas":
-        cerebro.adddata(bt.feeds.PandasData(dataname=bars))
-    else:
-        prices = (bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume"))
-        cerebro.adddata(ArrayFeed(bars.index.as_unit("ns").asi8, *prices))
-    cerebro.addstrategy(_Nothing)
-    ArrayFeed.bulk_preload = feed != "arrays, backtrader's preload"
-    cerebro.run()
-    ArrayFeed.bulk_preload = True
-    return time.perf_counter() - start
-
-
 def main() -> None:
-    """Time both engines on 100k and 1M bars, check the trades, write the result file."""
+    """Time every run on 100k and 1M bars, check the trades, write the result file."""
     sizes = (100_000,) if "--quick" in sys.argv else (100_000, 1_000_000)
     lines = [
         f"SMA {FAST}/{SLOW} crossover, always in the market, synthetic EURUSD M1 (seed {SEED}),",
-        "zero spread and costs (fxjudge: its stop-out check on, never reached). Seconds per run,",
-        "bars per second, ratio to stock backtrader",
-        "(PandasData + BackBroker, stdstats=False) measured in the same process.",
+        "zero spread and costs, stop-out off. Median seconds per run (the runs column), bars per",
+        "second, and the ratio of the compiled engine's speed to each, in the same process.",
         "",
-        f"{'bars':>9}  {'run':<44} {'seconds':>8} {'bars/s':>9} {'ratio':>6}",
+        f"{'bars':>9}  {'run':<42} {'runs':>4} {'seconds':>9} {'bars/s':>12} {'compiled':>9}",
     ]
 
-    def row(n: int, name: str, seconds: float, base: float) -> None:
-        speed, ratio = n / seconds, base / seconds
-        lines.append(f"{n:>9,}  {name:<44} {seconds:8.2f} {speed:9,.0f} {ratio:6.2f}")
+    def row(n: int, name: str, runs: int, seconds: float, compiled_s: float) -> None:
+        lines.append(f"{n:>9,}  {name:<42} {runs:>4} {seconds:9.4f} {n / seconds:12,.0f} "
+                     f"{seconds / compiled_s:8.2f}x")
         print(lines[-1], flush=True)
 
     print("\n".join(lines), flush=True)
     for n in sizes:
         bars = synthetic_bars("EURUSD", n_bars=n, seed=SEED, spread_pips=0.0)
-        stock, fills = run_stock(bars, stdstats=False)
-        signal_s, engine_s, trades = run_engine(bars)
-        count = check_same(bars, fills, trades)
-        row(n, "stock backtrader, stdstats=False (baseline)", stock, stock)
+        signals = signals_of(bars)
+        run_engine(bars, signals, "compiled")  # loads the kernels from numba's cache
+        compiled_s = median(run_engine, 7, bars, signals, "compiled")
+        _, compiled = run_engine(bars, signals, "compiled")
+        slow_runs = 3 if n <= 100_000 else 1
+        reference_s = median(run_engine, slow_runs, bars, signals, "backtrader")
+        _, reference = run_engine(bars, signals, "backtrader")
+        pd.testing.assert_frame_equal(compiled.trades, reference.trades)
+        pd.testing.assert_frame_equal(compiled.equity, reference.equity)
+        bare_loop(bars, signals)  # compiled once before timing
+        bare_s = median(bare_loop, 21, bars, signals)
+        bare_trades = bare_loop(bars, signals)[1]
+        if bare_trades != len(compiled.trades):
+            raise SystemExit(f"the numba loop made {bare_trades} trades, the engine "
+                             f"{len(compiled.trades)}")
+        row(n, "fxjudge compiled engine (warm)", 7, compiled_s, compiled_s)
+        row(n, "fxjudge backtrader engine (the reference)", slow_runs, reference_s, compiled_s)
+        row(n, "hand-written numba loop (near-limit)", 21, bare_s, compiled_s)
+        vectorbt = run_vectorbt(bars, signals)
+        if vectorbt is not None:
+            run_vectorbt(bars, signals)
+            vbt_s = median(run_vectorbt, 5, bars, signals)
+            row(n, "vectorbt Portfolio.from_signals", 5, vbt_s, compiled_s)
+            lines.append(f"{'':>9}  vectorbt trades: {vectorbt[1]:,}")
         if n == sizes[0]:
-            default, default_fills = run_stock(bars)
-            if default_fills != fills:
-                raise SystemExit("stock backtrader fills differ between its own flag settings")
-            row(n, "stock backtrader, Cerebro() defaults", default, stock)
-        row(n, "fxjudge engine (simulate)", engine_s, stock)
-        row(n, "fxjudge signals + engine", signal_s + engine_s, stock)
-        if n == sizes[0]:
-            ArrayFeed.bulk_preload = False
-            slow_s = run_engine(bars)[1]
-            ArrayFeed.bulk_preload = True
-            row(n, "fxjudge engine, backtrader's own preload", slow_s, stock)
-        lines.append(f"{'':>9}  identical fills: {count:,} ({len(trades):,} trades)")
-        print(lines[-1], flush=True)
-
-    n = sizes[0]
-    bars = synthetic_bars("EURUSD", n_bars=n, seed=SEED, spread_pips=0.0)
-    lines += ["", f"Bar loop alone ({n:,} bars, empty strategy, stdstats=False):"]
-    print(lines[-1], flush=True)
-    base = loop_only(bars, "pandas")
-    for feed, flags in (
-        ("pandas", {}),
-        ("arrays, backtrader's preload", {}),
-        ("arrays, bulk preload", {}),
-        ("arrays, bulk preload", {"runonce": False}),
-        ("arrays", {"preload": False, "runonce": False}),
-        ("arrays", {"exactbars": 1}),
-    ):
-        seconds = base if feed == "pandas" else loop_only(bars, feed, **flags)
-        name = feed + ("" if not flags else ", " + ", ".join(f"{k}={v}" for k, v in flags.items()))
-        row(n, name, seconds, base)
-    lines += [
-        "",
-        "The engine runs with preload=True, runonce=True, stdstats=False and the array feed's",
-        "bulk preload and ticks=False; runonce=False, preload=False and exactbars=1 are slower",
-        "(rows above); no backtrader code is patched. The engine's time beyond the bulk-preload",
-        "loop row is its own work: planning each position's exit with numpy at the entry (stop,",
-        "target, stop-out, time, opposite signal) and marking equity per position.",
-    ]
+            stock, fills = run_stock(bars, stdstats=False)
+            count = check_same(bars, fills, compiled.trades)
+            row(n, "stock backtrader (PandasData, BackBroker)", 1, stock, compiled_s)
+            lines.append(f"{'':>9}  stock backtrader fills identical: {count:,}")
+        lines.append(f"{'':>9}  compiled = backtrader engine in every trade and equity column: "
+                     f"{len(compiled.trades):,} trades, {len(compiled.equity):,} bars")
+        lines.append(f"{'':>9}  compiled vs the backtrader engine: "
+                     f"{reference_s / compiled_s:,.0f}x faster (claim: >= 100x); vs the numba "
+                     f"loop: {compiled_s / bare_s:.1f}x its time (target: within 3x)")
+        print("\n".join(lines[-3:]), flush=True)
     RESULT.write_text("\n".join(lines) + "\n")
     print(f"written to {RESULT}")
 

@@ -24,7 +24,9 @@ class DonchianBreakout(Strategy):
 
     Parameters: `entry_bars`, the channel length (the current bar excluded); `atr_bars`,
     `stop_loss_atr` and `take_profit_atr`, a stop and optional target in ATRs; `max_bars`, an
-    optional time exit; `on_opposite`, what an opposite breakout does.
+    optional time exit; `on_opposite`, what an opposite breakout does; `trailing_stop_atr`
+    (optionally from `trailing_activation_pips` of profit) and `break_even_after_pips` /
+    `break_even_plus_pips`, a stop that follows the trend (off by default).
     """
 
     @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class DonchianBreakout(Strategy):
         take_profit_atr: float | None = None
         max_bars: int | None = None
         on_opposite: Literal["exit", "reverse", "ignore"] = "reverse"
+        trailing_stop_atr: float | None = None
+        trailing_activation_pips: float | None = None
+        break_even_after_pips: float | None = None
+        break_even_plus_pips: float = 0.0
 
         def __post_init__(self) -> None:
             if self.entry_bars < 1:

@@ -21,7 +21,9 @@ class EmaAtr(Strategy):
 
     Parameters: `fast_bars` and `slow_bars`, the EMA spans (fast < slow); `atr_bars`, the ATR
     window; `stop_loss_atr` and `take_profit_atr`, the stop and target distances in ATRs;
-    `max_bars`, an optional time exit; `on_opposite`, what an opposite crossing does.
+    `max_bars`, an optional time exit; `on_opposite`, what an opposite crossing does;
+    `trailing_stop_atr` (optionally from `trailing_activation_pips` of profit) and
+    `break_even_after_pips` / `break_even_plus_pips`, a stop that moves (off by default).
     """
 
     @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class EmaAtr(Strategy):
         take_profit_atr: float | None = 3.0
         max_bars: int | None = None
         on_opposite: Literal["exit", "reverse", "ignore"] = "exit"
+        trailing_stop_atr: float | None = None
+        trailing_activation_pips: float | None = None
+        break_even_after_pips: float | None = None
+        break_even_plus_pips: float = 0.0
 
         def __post_init__(self) -> None:
             if self.fast_bars < 1:

@@ -22,7 +22,9 @@ class MacdTrend(Strategy):
 
     Parameters: `fast_bars`, `slow_bars` and `signal_bars`, the three EMA spans (fast < slow);
     `zero_line_filter`, see above; `stop_loss_pips`, `take_profit_pips` and `max_bars`,
-    optional exits; `on_opposite`, what an opposite crossing does (by default it reverses).
+    optional exits; `on_opposite`, what an opposite crossing does (by default it reverses);
+    `trailing_stop_pips` (optionally from `trailing_activation_pips` of profit) and
+    `break_even_after_pips` / `break_even_plus_pips`, a stop that moves (off by default).
     """
 
     @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class MacdTrend(Strategy):
         take_profit_pips: float | None = None
         max_bars: int | None = None
         on_opposite: Literal["exit", "reverse", "ignore"] = "reverse"
+        trailing_stop_pips: float | None = None
+        trailing_activation_pips: float | None = None
+        break_even_after_pips: float | None = None
+        break_even_plus_pips: float = 0.0
 
         def __post_init__(self) -> None:
             if self.fast_bars < 1:

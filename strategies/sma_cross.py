@@ -20,7 +20,9 @@ class SmaCross(Strategy):
 
     Parameters: `fast_bars` and `slow_bars`, the two SMA windows (fast < slow); `stop_loss_pips`,
     `take_profit_pips` and `max_bars`, optional exits; `on_opposite`, what an opposite crossing
-    does to an open position ("reverse", "exit" or "ignore").
+    does to an open position ("reverse", "exit" or "ignore"); `trailing_stop_pips` (optionally
+    from `trailing_activation_pips` of profit) and `break_even_after_pips` /
+    `break_even_plus_pips`, a stop that follows the trend (off by default).
     """
 
     @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class SmaCross(Strategy):
         take_profit_pips: float | None = None
         max_bars: int | None = None
         on_opposite: Literal["exit", "reverse", "ignore"] = "reverse"
+        trailing_stop_pips: float | None = None
+        trailing_activation_pips: float | None = None
+        break_even_after_pips: float | None = None
+        break_even_plus_pips: float = 0.0
 
         def __post_init__(self) -> None:
             if self.fast_bars < 1:

@@ -36,7 +36,7 @@ def test_backtest_result_holds_trades_equity_and_stats(result):
 def test_saved_config_reruns_the_same_trades(result, tmp_path):
     folder = result.save(tmp_path / "run")
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.toml", "equity.csv", "stats.json", "trades.csv"]
+        "config.toml", "equity.parquet", "stats.json", "trades.csv"]
     saved = tomllib.loads((folder / "config.toml").read_text())
     stats = json.loads((folder / "stats.json").read_text())
     assert stats["stats"]["trades"] == result.stats["trades"]

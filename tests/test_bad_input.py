@@ -294,6 +294,10 @@ CASES = [
     # -- the project folder -------------------------------------------------------------------
     Case("a missing --project-dir", _project, ("`--project-dir`", "does not exist")),
     Case("a file as --project-dir", _project_file, ("`--project-dir`", "is not a folder")),
+    Case("bars without a spread and no --spread-pips",
+         lambda f: ["backtest", "--strategy", "sma_cross", "--data", str(SAMPLE)],
+         ("`spread_pips` must be set when the bars have no 'spread' column",
+          "pass --spread-pips PIPS", "[costs]")),
     # -- strategy settings --------------------------------------------------------------------
     Case("a float for an int parameter", lambda f: [*RUN, "--set", "fast_bars=3.5"],
          ("`fast_bars` must be an int, was 3.5",)),

@@ -26,7 +26,7 @@ def test_three_identical_backtests_at_once(tmp_path):
     runs = sorted(p for p in (tmp_path / "reports").iterdir() if p.is_dir())
     assert len(runs) == 3
     for run in runs:
-        for part in ("trades.csv", "equity.csv", "stats.json", "config.toml", "report.html"):
+        for part in ("trades.csv", "equity.parquet", "stats.json", "config.toml", "report.html"):
             assert (run / part).exists(), (run, part)
     index = (tmp_path / "reports" / "index.html").read_text()
     assert all(run.name in index for run in runs)

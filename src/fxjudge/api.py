@@ -40,6 +40,7 @@ from fxjudge.judge import (
     label_rule,
 )
 from fxjudge.judge.evaluation import TradeStats
+from fxjudge.judge.labels import lower_bars_for
 from fxjudge.judge.persist import save_model
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
@@ -121,6 +122,44 @@ class _Signals(NamedTuple):
     levels: pd.DataFrame
 
 
+def resolve_detail(data, bars: pd.DataFrame, detail_timeframe: str | None,
+                   detail_bars: pd.DataFrame | None, *, pair: str | None) -> pd.DataFrame | None:
+    """The lower-timeframe bars that decide which of a stop and a target came first in a bar.
+
+    From `detail_bars`, or loaded in `detail_timeframe` from the same file or catalog pair as
+    `data`, over the period of `bars`; it must be shorter than the bars' timeframe.
+    """
+    if detail_bars is not None and detail_timeframe is not None:
+        raise ConfigError("give `detail_timeframe` or `detail_bars`, not both")
+    if detail_bars is not None:
+        lower = conform_bars(detail_bars, name="detail bars")
+    elif detail_timeframe is None:
+        return None
+    elif isinstance(data, pd.DataFrame):
+        raise ConfigError("`detail_timeframe` loads the lower bars from a file or the catalog; "
+                          "with bars given as a DataFrame pass detail_bars=... instead")
+    else:
+        lower = load_bars(data, timeframe=detail_timeframe, pair=pair, start=bars.index[0],
+                          end=period_end(bars))
+    main_tf, lower_tf = bars.attrs.get("timeframe"), lower.attrs.get("timeframe")
+    if main_tf and lower_tf and timeframe_of(lower_tf).minutes >= timeframe_of(main_tf).minutes:
+        raise ConfigError(f"`detail_timeframe` must be shorter than the bars' {main_tf}, was "
+                          f"{lower_tf!r}")
+    if len(lower) == 0:
+        raise DataError(f"no {lower_tf or 'detail'} bars in the run's period",
+                        fix="import the lower timeframe for this period, or leave it out")
+    return lower
+
+
+def _detail_note(trades: pd.DataFrame, lower: pd.DataFrame) -> str:
+    """How many trades with a stop and a target met in one bar the lower bars decided."""
+    decided = int((trades["same_bar_rule"] == "lower_timeframe").sum())
+    left = int((trades["same_bar_rule"] == "stop_first").sum())
+    name = lower.attrs.get("timeframe") or "lower"
+    return (f"{name} bars decided {decided} of {decided + left} trades whose stop and target "
+            f"were both met in one bar ({left} met both inside one {name} bar too: stop first)")
+
+
 def _signals(data, strategy, params, *, project, timeframe, pair, start, end) -> _Signals:
     bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
     fx_pair = FxPair.parse(bars.attrs["pair"])
@@ -148,6 +187,9 @@ def backtest(
     judge: str | Path | None = None,
     judge_options: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    detail_timeframe: str | None = None,
+    detail_bars: pd.DataFrame | None = None,
+    engine: str | None = None,
 ) -> BacktestResult | JudgedResult:
     """Run `strategy` on `data` through the FX engine and return its `BacktestResult`.
 
@@ -164,6 +206,11 @@ def backtest(
     `JUDGE_OPTIONS`; `progress(done, total)` is called after each period, or, without a judge,
     as the engine goes through the bars), a folder written by
     `train_judge` (``"models/NAME"``, relative to the project) applies that saved model.
+
+    `detail_timeframe` (e.g. ``"M1"``, from the same file or catalog pair) or `detail_bars`
+    resolve which of a stop and a target came first inside a bar, in the engine and in the
+    judge's labels (a note says how many trades they decided). `engine` is ``"compiled"`` (the
+    default: None) or ``"backtrader"``, the reference it is held to trade for trade.
     """
     if judge is None and judge_options:
         raise ConfigError("`judge_options` need `judge` ('walk-forward' or a model folder), "
@@ -174,6 +221,7 @@ def backtest(
     prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
                         start=start, end=end)
     bars, fx_pair, chosen, features, signals, rules, levels = prepared
+    lower = resolve_detail(data, bars, detail_timeframe, detail_bars, pair=pair)
     verdict = None
     if judge is not None:  # judged before anything runs: a bad model fails fast
         verdict = judge_signals(
@@ -182,11 +230,21 @@ def backtest(
             costs=label_costs(bars, fx_pair, costs, account, conversion), progress=progress,
             strategy={"name": _strategy_name(strategy, chosen),
                       "params": dataclasses.asdict(chosen.params)},
+            lower_bars=lower,
         )
     probability = None if verdict is None else verdict.probability_on(bars.index)
-    run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
-                   account=account, sizing=sizing, conversion=conversion,
-                   probability=probability, progress=progress if judge is None else None)
+
+    def execute(entries_allowed=None, report=None) -> BacktestResult:
+        run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
+                       account=account, sizing=sizing, conversion=conversion,
+                       probability=probability, lower_bars=lower,
+                       entries_allowed=entries_allowed, progress=report,
+                       **({"engine": engine} if engine else {}))
+        configuration["engine"] = run.engine
+        notes = list(run.notes) + ([_detail_note(run.trades, lower)] if lower is not None else [])
+        return BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
+                              notes=notes)
+
     source = data if isinstance(data, str | Path) else bars.attrs.get("source", "bars")
     configuration = {
         "data": {
@@ -199,6 +257,7 @@ def backtest(
             "price_side": bars.attrs.get("price_side", "bid"),
             "fingerprint": fingerprint(bars),
             "conversion": conversion if isinstance(conversion, float | int) else None,
+            "detail_timeframe": None if lower is None else lower.attrs.get("timeframe"),
         },
         "strategy": {
             "name": _strategy_name(strategy, chosen),
@@ -213,16 +272,10 @@ def backtest(
     }
     if judge is not None:
         configuration["judge"] = {"mode": str(judge), **_plain(judge_options or {})}
-    result = BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
-                            notes=list(run.notes))
+    result = execute(report=progress if judge is None else None)
     if verdict is None:
         return result
-    judged_run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
-                          account=account, sizing=sizing, conversion=conversion,
-                          probability=probability,
-                          entries_allowed=verdict.allowed_on(bars.index))
-    with_judge = BacktestResult(trades=judged_run.trades, equity=judged_run.equity,
-                                config=configuration, notes=list(judged_run.notes))
+    with_judge = execute(entries_allowed=verdict.allowed_on(bars.index))
     return judged_result(result, with_judge, verdict)
 
 
@@ -254,9 +307,12 @@ def run_id(result: BacktestResult) -> str:
     return f"{stamp}-{result.config['strategy']['name']}-{data['pair']}-{data['timeframe']}"
 
 
-def save_run(result: BacktestResult, project: str | Path | None = None) -> Path:
-    """Write the run into a new folder `reports/<run-id>/` and return it (`new_run_folder`)."""
-    return result.save(new_run_folder(run_id(result), project, stamped=False))
+def save_run(result: BacktestResult, project: str | Path | None = None, *,
+             equity_csv: bool = False) -> Path:
+    """Write the run into a new folder `reports/<run-id>/` and return it (`new_run_folder`;
+    `equity_csv`: the equity curve as CSV too, beside its Parquet)."""
+    return result.save(new_run_folder(run_id(result), project, stamped=False),
+                       equity_csv=equity_csv)
 
 
 def new_run_folder(name: str, project: str | Path | None = None, *,
@@ -369,12 +425,15 @@ def train_judge(
     conversion: float | pd.DataFrame | None = None,
     judge_options: dict[str, Any] | None = None,
     project: str | Path | None = None,
+    detail_timeframe: str | None = None,
+    detail_bars: pd.DataFrame | None = None,
 ) -> tuple[Path, dict]:
     """Train a judge on every resolved candidate of `data` [start, end) and save it to `out`.
 
     The folder (relative paths from the project) gets the skops model and its card: features,
     training window (first and last bar), label rule, data fingerprint, strategy, threshold,
-    validation scores and versions. Returns the folder and the card.
+    validation scores and versions. Returns the folder and the card. `detail_timeframe` /
+    `detail_bars` decide the labels' same-bar cases as in `backtest`.
     """
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
@@ -383,8 +442,10 @@ def train_judge(
     bars, fx_pair, chosen, features, signals, rules, levels = prepared
     options = judge_settings(judge_options)
     spent = label_costs(bars, fx_pair, costs, account, conversion)
-    labels = label_candidates(bars, signals, levels, rules, costs=spent,
-                              label_max_bars=options["label_max_bars"])
+    lower = resolve_detail(data, bars, detail_timeframe, detail_bars, pair=pair)
+    labels = label_candidates(
+        bars, signals, levels, rules, costs=spent, label_max_bars=options["label_max_bars"],
+        lower=lower_bars_for(bars, lower, costs.spread_pips, fx_pair.pip_size))
     X = judge_features(bars, signals, features, spread_pips=costs.spread_pips)
     model = fit_judge(X, labels, options)
     card = _plain({
@@ -395,7 +456,8 @@ def train_judge(
         "data": {"source": str(data if isinstance(data, str | Path) else
                                bars.attrs.get("source", "bars")),
                  "pair": fx_pair.symbol, "timeframe": bars.attrs.get("timeframe"),
-                 "bars": len(bars)},
+                 "bars": len(bars),
+                 "detail_timeframe": None if lower is None else lower.attrs.get("timeframe")},
         "strategy": {"name": _strategy_name(strategy, chosen), "class": type(chosen).__name__,
                      "params": dataclasses.asdict(chosen.params)},
         "costs": dataclasses.asdict(costs),

@@ -74,6 +74,8 @@ def backtest_command(
     timeframe: opt.TimeframeOption = None,
     start: opt.FromOption = None,
     end: opt.ToOption = None,
+    detail_timeframe: opt.DetailTimeframeOption = None,
+    engine: opt.EngineOption = None,
     settings: opt.SetOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
     spread_pips: opt.SpreadPipsOption = None,
@@ -111,6 +113,8 @@ def backtest_command(
         "--trials-sr-variance", help="Or the variance of the tried configurations' per-day "
         "(not annualised) Sharpe ratios.")] = None,
     lang: opt.LangOption = "en",
+    equity_csv: Annotated[bool, typer.Option(
+        "--equity-csv", help="Write the equity curve as CSV too (it is always Parquet).")] = False,
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -127,7 +131,7 @@ def backtest_command(
 
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,
-                 "end": end},
+                 "end": end, "detail_timeframe": detail_timeframe},
         "strategy": {"name": strategy, "params": runconfig.parse_settings(settings or []) or None},
         "costs": {"spread_pips": spread_pips, "commission_per_lot": commission_per_lot,
                   "swap_long_pips": swap_long_pips, "swap_short_pips": swap_short_pips,
@@ -139,12 +143,14 @@ def backtest_command(
     if judge is not None or options:
         flags["judge"] = {"mode": judge, **options}
     merged = runconfig.merge(base, flags)
+    if engine is not None:
+        merged["engine"] = runconfig.check({"engine": engine}, origin="--engine")["engine"]
     merged |= trials_settings(trials, trials_sharpes, trials_sr_variance)
     if merged.get("n_trials", 1) > 1 and merged.get("trials_sr_variance") is None:
         say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
             "their Sharpe ratios vary as pure noise would (1/(days - 1)); give "
             "--trials-sharpes or --trials-sr-variance for the search's own spread")
-    _execute(merged, lang=lang)
+    _execute(merged, lang=lang, equity_csv=equity_csv)
 
 
 def trials_settings(trials: int | None, sharpes: str | None,
@@ -190,7 +196,7 @@ def trials_settings(trials: int | None, sharpes: str | None,
     return settings
 
 
-def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
+def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tuple[object, Path]:
     """Run a checked configuration, save it under reports/, write its report and the index.
 
     The one path for `backtest` and `run`: every run ends in reports/<run-id>/report.html.
@@ -219,11 +225,13 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
             pair=data_cfg.get("pair") if data_cfg.get("source") else None,
             conversion=data_cfg.get("conversion"), judge=mode,
             judge_options=judge_cfg or None, progress=progress,
+            detail_timeframe=data_cfg.get("detail_timeframe"),
+            engine=merged.get("engine"),
         )
     for key in runconfig.TRIALS_KEYS:
         if merged.get(key) is not None:
             result.config[key] = merged[key]
-    folder = save_run(result)
+    folder = save_run(result, equity_csv=equity_csv)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)
     if mode is not None:

@@ -146,6 +146,7 @@ def train(
     timeframe: opt.TimeframeOption = None,
     start: opt.FromOption = None,
     end: opt.ToOption = None,
+    detail_timeframe: opt.DetailTimeframeOption = None,
     settings: opt.SetOption = None,
     spread_pips: opt.SpreadPipsOption = None,
     slippage_pips: opt.SlippagePipsOption = None,
@@ -168,6 +169,7 @@ def train(
             costs=costs, start=start, end=end, timeframe=timeframe,
             pair=pair if data else None,
             judge_options=judge_options(model, None, None, threshold, label_max_bars),
+            detail_timeframe=detail_timeframe,
         )
     scores = card.get("validation_scores") or {}
     window = card["training_window"]

@@ -34,3 +34,8 @@ LotsOption = Annotated[float | None, typer.Option(
 UnitsOption = Annotated[float | None, typer.Option("--units", help="Fixed units per trade.")]
 RiskFractionOption = Annotated[float | None, typer.Option(
     "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")]
+DetailTimeframeOption = Annotated[str | None, typer.Option(
+    "--detail-timeframe", help="A lower timeframe (e.g. M1), from the same file or catalog pair, "
+    "that decides which of a stop and a target came first inside a bar.")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="compiled (default, fast) or backtrader (the reference it is held to).")]

@@ -56,3 +56,10 @@ class ModelError(FxJudgeError):
 def must(name: str, constraint: str, value: object) -> ConfigError:
     """Build the standard parameter error: `` `name` must be constraint, was value``."""
     return ConfigError(f"`{name}` must be {constraint}, was {value!r}")
+
+
+def missing_spread(what: str = "the bars have no 'spread' column") -> ConfigError:
+    """The error for prices without a spread: names the key, the flag and the run-file key."""
+    return ConfigError(f"`spread_pips` must be set when {what}: pass --spread-pips PIPS on the "
+                       "command line, spread_pips in the run file's [costs], or "
+                       "costs={'spread_pips': ...} in Python; was None")

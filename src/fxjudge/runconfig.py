@@ -3,9 +3,11 @@
 A run file has these tables (every key optional; flags override the file; an unknown table or
 key is an error with "did you mean")::
 
+    engine = "compiled"         # or "backtrader", the reference engine (top level)
     [data]      source = "data/sample/EURUSD_H1_2017_ASK.csv"   # or pair = "EURUSD" (catalog)
                 pair = "EURUSD"; timeframe = "H1"; start = "2017-03-01"; end = "2017-12-01"
                 format = "dukascopy-csv"; tz = "+02:00"; conversion = 150.0
+                detail_timeframe = "M1"   # lower bars decide stop vs target inside a bar
     [strategy]  name = "sma_cross"
     [strategy.params]  fast_bars = 10; slow_bars = 30
     [costs]     spread_pips = 0.3; slippage_pips = 0; commission_per_lot = 0; swap_long_pips = 0
@@ -35,7 +37,7 @@ import datetime as dt
 import tomllib
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.errors import ConfigError
@@ -43,7 +45,8 @@ from fxjudge.files import regular_file
 from fxjudge.judge import JUDGE_OPTION_TYPES, JUDGE_OPTIONS
 from fxjudge.typed import check_value, checked_fields, unknown_name
 
-DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
+DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion",
+             "detail_timeframe")
 #: What a saved run records besides its settings: read back without complaint, never used;
 #: and (top level) ``n_trials``, the configurations tried, with ``trials_sr_variance``, the
 #: variance of their per-day Sharpe ratios (ddof 1) and ``trials_sr_variance_source``, where it
@@ -51,6 +54,8 @@ DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "con
 RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
 TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
 RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
+#: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine.
+SETTINGS_TOP = ("engine",)
 OPTIMIZE_TYPES = {"method": str, "objective": str, "maximize": bool, "n_trials": int,
                   "seed": int, "constraint": str, "jobs": int, "scheduler": str,
                   "walk_forward": str, "anchored": bool, "judge": str, "space": dict}
@@ -68,7 +73,7 @@ _DAY = str | dt.date | dt.datetime
 TYPES: dict[str, dict[str, Any]] = {
     "data": {"source": str, "pair": str, "timeframe": str, "start": _DAY, "end": _DAY,
              "format": str, "tz": str, "conversion": float, "bars": int, "price_side": str,
-             "fingerprint": str},
+             "fingerprint": str, "detail_timeframe": str},
     "strategy": {"name": str, "params": dict, "class": str},
     "judge": {"mode": str, **JUDGE_OPTION_TYPES},
     "optimize": OPTIMIZE_TYPES,
@@ -76,7 +81,8 @@ TYPES: dict[str, dict[str, Any]] = {
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},
 }
 TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
-             "trials_sr_variance": float, "trials_sr_variance_source": str}
+             "trials_sr_variance": float, "trials_sr_variance_source": str,
+             "engine": Literal["compiled", "backtrader"]}
 DEFAULT_SIZING = {"lots": 1.0}
 
 
@@ -84,8 +90,8 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
     """Raise `ConfigError` for an unknown table or key or a value of the wrong type, in one
     line naming `origin`, the table and the key; return `config` unchanged."""
     for section, values in config.items():
-        if section in RECORDED_TOP:
-            _typed(origin, section, values, TOP_TYPES[section])
+        if section in RECORDED_TOP + SETTINGS_TOP:
+            _typed(f"{origin}:", section, values, TOP_TYPES[section])
             if section == "n_trials" and values < 1:
                 raise ConfigError(f"{origin}: `n_trials` must be >= 1, was {values!r}")
             if section == "trials_sr_variance" and values < 0:

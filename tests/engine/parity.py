@@ -68,8 +68,9 @@ MONEY_EQUITY_COLUMNS = ("balance", "equity", "used_margin")
 #: money agrees to this relative error, with an absolute floor of `_ABSOLUTE` x the balance
 RELATIVE, _ABSOLUTE = 1e-9, 1e-12
 CASES = ("stop_loss", "take_profit", "time", "opposite", "reverse", "stop_out", "end_of_data",
-         "rejected_margin", "skipped_no_size", "stop_first", "lower_timeframe", "vetoed_entry",
-         "vetoed_reverse", "stop_out_with_swap")
+         "trailing_stop", "break_even", "rejected_margin", "skipped_no_size", "stop_first",
+         "lower_timeframe", "vetoed_entry", "vetoed_reverse", "stop_out_with_swap",
+         "moved_stop_first")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class Scenario:
     probability: bool = False
     stop: tuple[str, float] | None = None  # ("pips", 20.0) or ("atr", 1.5)
     target: tuple[str, float] | None = None
+    trail: tuple[str, float] | None = None  # a trailing stop: ("pips", 15.0) or ("atr", 1.0)
+    trail_activation_pips: float | None = None
+    break_even: tuple[float, float] | None = None  # (after pips, plus pips)
     level_holes: float = 0.0  # fraction of signal bars whose levels are NaN
     atr_bars: int = 14
     max_bars: int | None = None
@@ -149,6 +153,12 @@ def _scenarios(draw, sources):
     lower = draw(st.booleans())
     sizing_kind = draw(st.sampled_from(["units", "lots", "risk"]))
     stop = draw(level)
+    trail = draw(st.one_of(st.none(), st.none(), level))
+    activation = draw(st.one_of(st.none(), spread_out([1.0, 10.0, 50.0]))) if trail else None
+    break_even = None
+    if draw(st.integers(0, 2)) == 0:
+        after = draw(spread_out([1.0, 10.0, 50.0]))
+        break_even = (after, draw(st.sampled_from([0.0, -0.5, 0.5])) * after)
     if sizing_kind == "risk" and stop is None:
         stop = ("pips", draw(spread_out([3.0, 30.0])))
     sizing_value = {
@@ -173,6 +183,9 @@ def _scenarios(draw, sources):
         probability=draw(st.booleans()),
         stop=stop,
         target=draw(level),
+        trail=trail,
+        trail_activation_pips=activation,
+        break_even=break_even,
         level_holes=draw(st.sampled_from([0.0, 0.3])),
         atr_bars=draw(st.integers(1, 20)),
         max_bars=draw(st.one_of(st.none(), st.integers(1, 60))),
@@ -207,9 +220,14 @@ def build(scenario: Scenario) -> dict:
         take_profit_pips=_level(scenario.target, "pips"),
         take_profit_atr=_level(scenario.target, "atr"),
         atr_bars=scenario.atr_bars, max_bars=scenario.max_bars, on_opposite=scenario.on_opposite,
+        trailing_stop_pips=_level(scenario.trail, "pips"),
+        trailing_stop_atr=_level(scenario.trail, "atr"),
+        trailing_activation_pips=scenario.trail_activation_pips,
+        break_even_after_pips=None if scenario.break_even is None else scenario.break_even[0],
+        break_even_plus_pips=0.0 if scenario.break_even is None else scenario.break_even[1],
     )
     signal = _signals(scenario, rng, n)
-    if "atr" in (_kind(scenario.stop), _kind(scenario.target)):
+    if "atr" in (_kind(scenario.stop), _kind(scenario.target), _kind(scenario.trail)):
         signal[: scenario.atr_bars] = 0.0  # no signal before the ATR is known
     signals = pd.Series(signal, index=bars.index)
     levels = exit_levels(bars, signals, rules, pair)
@@ -488,6 +506,8 @@ def _cases(arguments: dict, result) -> Counter:
     trades = result.trades
     cases = Counter(trades["exit_reason"].tolist())
     cases.update(rule for rule in trades["same_bar_rule"].tolist() if rule)
+    moved = trades["exit_reason"].isin(["trailing_stop", "break_even"])
+    cases["moved_stop_first"] = int(np.sum(moved & (trades["same_bar_rule"] != "")))
     # a stop-out level moved by swap accrued over more than one of the exit scan's windows
     cases["stop_out_with_swap"] = int(np.sum((trades["exit_reason"] == "stop_out")
                                              & (trades["swap"] != 0) & (trades["bars_held"] > 16)))

@@ -55,19 +55,22 @@ def run(
     *,
     stop_pips: float | None = None,
     target_pips: float | None = None,
+    trail_pips: float | None = None,
     rules: ExitRules | None = None,
     costs: Costs | None = None,
     account: Account | None = None,
     sizing: Sizing | None = None,
     **options,
 ):
-    """`simulate` with the scenario defaults; `stop_pips`/`target_pips` fill the levels."""
+    """`simulate` with the scenario defaults; `stop_pips`/`target_pips`/`trail_pips` fill the
+    levels (`rules` then gives the other exit settings: activation, break-even ...)."""
     pair = FxPair.parse(data.attrs["pair"])
     signal = pd.Series(signals, index=data.index, dtype=np.float64)
     levels = pd.DataFrame(
         {
             "stop_distance": np.nan if stop_pips is None else stop_pips * pair.pip_size,
             "target_distance": np.nan if target_pips is None else target_pips * pair.pip_size,
+            "trail_distance": np.nan if trail_pips is None else trail_pips * pair.pip_size,
         },
         index=data.index,
     )

@@ -213,7 +213,8 @@ def test_rules_with_a_stop_need_levels():
 
 
 def test_bars_without_spread_need_spread_pips():
-    with pytest.raises(ConfigError, match="`spread_pips` must be set when the bars have no"):
+    with pytest.raises(ConfigError, match="`spread_pips` must be set when the bars have no "
+                                          "'spread' column: pass --spread-pips PIPS on the"):
         run(bars(spread=None), [1, 0, 0, 0, 0])
 
 
@@ -239,7 +240,8 @@ def test_bad_spreads_are_refused_or_filled():
         run(negative, [1, 0, -1, 0, 0])
     holes = bars()
     holes.loc[holes.index[1], "spread"] = float("nan")
-    with pytest.raises(DataError, match="1 bars have no spread; fill the 'spread' column"):
+    with pytest.raises(ConfigError, match=r"must be set when 1 bars have no spread \(NaN\): "
+                                          "pass --spread-pips PIPS"):
         run(holes, [1, 0, -1, 0, 0])
     # with spread_pips, the hole at bar 1 takes 3 pips: bought at 1.1006 + 0.0003 = 1.1009
     result = run(holes, [1, 0, -1, 0, 0], costs=Costs(spread_pips=3.0))

@@ -146,6 +146,34 @@ def test_labels_equal_the_engines_trades_for_candidates_it_takes_alone(bars):
     assert list(trades["net_account"] > 0) == list(alone["label"] == 1)
 
 
+@pytest.mark.parametrize("rules", [
+    ExitRules(stop_loss_pips=10, take_profit_pips=25, trailing_stop_pips=6, max_bars=400,
+              on_opposite="ignore"),
+    ExitRules(stop_loss_pips=12, trailing_stop_pips=5, trailing_activation_pips=4,
+              on_opposite="ignore"),
+    ExitRules(stop_loss_pips=10, take_profit_pips=20, break_even_after_pips=6,
+              break_even_plus_pips=1, max_bars=400, on_opposite="ignore"),
+    ExitRules(trailing_stop_atr=1.5, break_even_after_pips=5, max_bars=300,
+              on_opposite="ignore"),
+], ids=["trail", "trail-activated", "break-even", "atr-trail+break-even"])
+def test_labels_follow_the_engines_moving_stops(bars, rules):
+    costs = Costs(slippage_pips=0.3)
+    signals = random_signals(bars, 300, seed=7)
+    signals.iloc[:20] = 0.0  # the ATR is known from bar 14 on
+    spent = label_costs(bars, FxPair.parse("EURUSD"), costs, Account(currency="USD"), None)
+    labels = label_candidates(bars, signals, exit_levels(bars, signals, rules), rules,
+                              costs=spent)
+    alone = non_overlapping(labels)
+    trades = engine_trades(bars, alone, rules, costs)
+    assert len(trades) == len(alone) > 30
+    moved = {"trailing_stop", "break_even"} & set(trades["exit_reason"])
+    assert moved, set(trades["exit_reason"])
+    assert list(trades["exit_reason"]) == list(alone["barrier"])
+    assert list(trades["exit_time"]) == list(alone["resolve_time"])
+    np.testing.assert_allclose(trades["exit_price"], alone["exit_price"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(trades["pips"], alone["gross_pips"], atol=1e-8)
+
+
 def test_labels_equal_the_engine_on_real_ask_bars_with_atr_levels():
     bars = resolve_bars(SAMPLE)
     strategy = load_strategy("ema_atr", {"max_bars": 48, "on_opposite": "ignore"}, project=REPO)

@@ -83,6 +83,19 @@ def infer_timeframe(index: pd.DatetimeIndex) -> Timeframe | None:
     return timeframe_from_minutes(values[np.argmax(counts)] / 60e9)
 
 
+def bar_ends(index: pd.DatetimeIndex, name: str | None) -> np.ndarray:
+    """Close time (int64 ns) of each bar: open + its timeframe, but never after the next bar's
+    open (a W1 bar across a DST change); with no known timeframe, the next bar's open."""
+    frame = timeframe(name) if name else infer_timeframe(index)
+    starts = index.as_unit("ns").asi8
+    following = np.append(starts[1:], np.iinfo(np.int64).max)
+    if frame is not None:
+        return np.minimum(starts + frame.delta.value, following)
+    if len(starts) < 2:
+        raise ConfigError("lower bars need main bars with a known timeframe to align to")
+    return np.append(starts[1:], starts[-1] + (starts[-1] - starts[-2]))
+
+
 def check_bars(bars: pd.DataFrame, *, name: str = "bars") -> None:
     """Raise `DataError` unless `bars` meets the Bars contract above."""
     index = bars.index

@@ -67,8 +67,27 @@ side, as a market order (``bars_held == max_bars``); if an opposite signal asks 
 the reason is ``"time"`` and a reverse still opens. A position still open after the last bar is
 closed at the last bar's close (bid for a long, ask for a short), reason ``"end_of_data"``.
 
+**Moving stops** (``rules.trailing_stop_pips`` or ``trailing_stop_atr``, optionally from
+``trailing_activation_pips`` of profit; ``break_even_after_pips`` and ``break_even_plus_pips``;
+computed by `signals.barriers.moving_stops`). The stop in force in a bar is set before the bar
+opens, from the best close-side price of the bars held before it (a long's highest bid high, a
+short's lowest ask low; none on the entry bar), and is fixed within the bar, whose own extremes
+move it from the next bar on (the order of high and low inside a bar is unknown). A trailing
+stop sits its distance (pips, or ATR multiples at the signal bar) behind that best price;
+without an activation it trails from the fill at once (on the entry bar it is fill - side *
+distance, as a stop-loss would be), with one it starts once the best price is that many pips
+beyond the fill. A break-even move puts the stop at fill + side * ``break_even_plus_pips`` once
+the best price is ``break_even_after_pips`` beyond the fill. The stop in force is the tightest
+of the initial stop-loss, the trailing level and the break-even level: it never loosens. It is
+a stop like the others: a gap through it fills at the bar's open; with the target in the same
+bar the stop wins (or the lower bars decide, at the bar's level); it slips as a market order;
+the stop-out stays a second adverse level. The trade's ``exit_reason`` is ``"trailing_stop"`` or
+``"break_even"`` when that level was the one in force (equal levels: the initial stop, then the
+break-even), else ``"stop_loss"``. Risk sizing uses the initial stop-loss.
+
 **Slippage** (``Costs.slippage_pips``) moves every market fill against the trader: entries and
-time, opposite, reverse, stop-loss and stop-out exits (a triggered stop is a market order). A
+time, opposite, reverse, stop-loss (moved or not) and stop-out exits (a triggered stop is a
+market order). A
 take-profit is a limit order and an end-of-data close a valuation: neither slips.
 
 **Costs.** Commission: ``commission_per_lot * units / lot_size`` per side in the account
@@ -106,7 +125,8 @@ at each bar's. A rate that cannot be had fails the run before it starts (``Confi
 **Trades** (one row per closed position): entry_time, exit_time (the open time of the bar in
 which the exit happened; an exit at an open happens exactly then), side (+1/-1), units,
 entry_price, exit_price (fills, spread and slippage included), exit_reason (``stop_loss``,
-``take_profit``, ``time``, ``opposite``, ``reverse``, ``stop_out``, ``end_of_data``),
+``trailing_stop``, ``break_even``, ``take_profit``, ``time``, ``opposite``, ``reverse``,
+``stop_out``, ``end_of_data``),
 same_bar_rule (``stop_first``, ``lower_timeframe`` or ``""``), pips (side * (exit - entry) /
 pip size: net of spread and slippage), pnl_quote (pips in money: side * (exit - entry) * units),
 pnl_account (pnl_quote converted), commission (both sides) and swap (account currency),

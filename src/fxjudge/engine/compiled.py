@@ -32,18 +32,18 @@ from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
 from fxjudge.engine.inputs import Market, Orders
 from fxjudge.engine.kernels import EXIT, IGNORE, REVERSE_OPPOSITE, simulate_nb
 from fxjudge.engine.margin import position_units
-from fxjudge.signals.exits import ExitRules
+from fxjudge.signals.exits import ExitRules, trail_of
 
 #: names of the kernels' exit and same-bar rule codes (`kernels.NO_EXIT` ..., `kernels.NO_RULE` ...)
 REASON_NAMES = ("", "stop_loss", "take_profit", "stop_out", "time", "opposite", "reverse",
-                "end_of_data")
+                "end_of_data", "trailing_stop", "break_even")
 RULE_NAMES = ("", "stop_first", "lower_timeframe")
 ON_OPPOSITE = {"ignore": IGNORE, "exit": EXIT, "reverse": REVERSE_OPPOSITE}
 
 #: one trade, and while it is open the position: the entry fields are written at the entry
 #: (`commission` then holds the entry's), the exit fields at the exit; `stop`, `target`,
-#: `margin`, `cash` (the balance after the entry's commission) and `swap_per_night` (quote
-#: currency) are the position's, not output
+#: `margin`, `cash` (the balance after the entry's commission), `swap_per_night` (quote
+#: currency) and `trail` (the trailing stop's distance, NaN: none) are the position's, not output
 TRADE_RECORD = np.dtype([
     ("entry_bar", np.int64), ("exit_bar", np.int64), ("side", np.int64), ("units", np.float64),
     ("entry_price", np.float64), ("exit_price", np.float64), ("exit_reason", np.int64),
@@ -52,7 +52,7 @@ TRADE_RECORD = np.dtype([
     ("net_account", np.float64), ("bars_held", np.int64), ("mae_pips", np.float64),
     ("mfe_pips", np.float64), ("probability", np.float64),
     ("stop", np.float64), ("target", np.float64), ("margin", np.float64), ("cash", np.float64),
-    ("swap_per_night", np.float64),
+    ("swap_per_night", np.float64), ("trail", np.float64),
 ])
 
 
@@ -80,13 +80,15 @@ class BarArrays(NamedTuple):
 
 
 class OrderArrays(NamedTuple):
-    """Per bar: signal (int8), stop/target distances (price units), probability, allowed."""
+    """Per bar: signal (int8), stop/target/trailing distances (price units), probability,
+    allowed."""
 
     signal: np.ndarray
     stop_distance: np.ndarray
     target_distance: np.ndarray
     probability: np.ndarray
     allowed: np.ndarray
+    trail_distance: np.ndarray
 
 
 class LowerArrays(NamedTuple):
@@ -131,6 +133,10 @@ class Settings(NamedTuple):
     on_opposite: int  # ON_OPPOSITE
     inverse_rate: bool  # the base currency is the account currency: rate = 1 / price
     has_lower: bool
+    moving_stop: bool  # a trailing stop or a break-even move (`inputs.trail_of`)
+    trail_activation: float  # price units; NaN: trails from the fill at once
+    break_even_after: float  # price units; NaN: no break-even move
+    break_even_plus: float
 
 
 def run(
@@ -187,6 +193,8 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
         np.ascontiguousarray(orders.target_distance, dtype=np.float64),
         np.ascontiguousarray(orders.probability, dtype=np.float64),
         np.ascontiguousarray(allowed, dtype=np.bool_),
+        np.full(n, np.nan) if orders.trail_distance is None
+        else np.ascontiguousarray(orders.trail_distance, dtype=np.float64),
     )
     low = market.lower
     if low is None:
@@ -198,6 +206,7 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
             np.ascontiguousarray(low.first, dtype=np.int64),
             np.ascontiguousarray(low.end, dtype=np.int64),
         )
+    trail = trail_of(rules, market.pip_size)
     fixed_units = 0.0  # risk sizing sizes each entry in the kernel
     if sizing.risk_fraction is None:
         fixed_units = float(position_units(sizing, lot_size=account.lot_size, equity=0.0,
@@ -217,5 +226,9 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
         on_opposite=ON_OPPOSITE[rules.on_opposite],
         inverse_rate=bool(inverse),
         has_lower=low is not None,
+        moving_stop=bool(not np.isnan(order_arrays.trail_distance).all() or trail.active),
+        trail_activation=float(trail.activation),
+        break_even_after=float(trail.break_even_after),
+        break_even_plus=float(trail.break_even_plus),
     )
     return bars, order_arrays, lower, settings

@@ -26,11 +26,13 @@ ENGINES = ("compiled", "backtrader")
 
 @dataclass(frozen=True)
 class EngineResult:
-    """Trades, the equity curve (one row per bar) and notes on how the run was priced."""
+    """Trades, the equity curve (one row per bar), notes on how the run was priced, and the
+    engine that ran it."""
 
     trades: pd.DataFrame
     equity: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    engine: str = "compiled"
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,7 @@ def simulate(
     reached in one bar; `entries_allowed` (booleans on the bars' index, default all True) says
     which signals may open a position: the judge's veto (see the package docstring).
     `engine` is ``"compiled"`` (numba, the default) or ``"backtrader"`` (the reference; both give
-    the same trades); `progress(bars_done, bars_total)` is called about every 1 % of the bars by
-    the backtrader engine, before and after the run by the compiled one.
+    the same trades); `progress(bars_done, bars_total)` is called about every 1 % of the bars.
     Raises `ConfigError`/`DataError` before running on bad input.
 
     The same as ``simulate_prepared(prepare(bars, ...), signals, levels, ...)``.
@@ -130,4 +131,4 @@ def simulate_prepared(
     run = implementation.run(market, orders, rules=rules, costs=prepared.costs,
                              account=prepared.account, sizing=sizing, progress=progress)
     trades, equity, skipped = frames.tables(market.times, run)
-    return EngineResult(trades, equity, notes + skipped)
+    return EngineResult(trades, equity, notes + skipped, engine)

@@ -57,10 +57,11 @@ def tables(times: pd.DatetimeIndex, run: RunArrays) -> tuple[pd.DataFrame, pd.Da
             columns[name] = pd.Series(np.asarray(values, dtype=object), dtype=object).astype(str)
         else:
             columns[name] = np.asarray(values, np.int64 if name in _INTEGER_COLUMNS else np.float64)
-    trades = pd.DataFrame(columns)
+    trades = pd.DataFrame(columns, copy=False)
     equity_values = np.where(np.isnan(run.marks), run.balance, run.marks)
     per_bar = (run.balance, equity_values, run.used_margin, run.position_units)
-    equity = pd.DataFrame(dict(zip(EQUITY_COLUMNS, per_bar, strict=True)), index=times)
+    equity = pd.DataFrame(dict(zip(EQUITY_COLUMNS, per_bar, strict=True)), index=times,
+                          copy=False)  # the arrays are the run's own: no need to copy them
     notes = [f"{count} entries skipped, {why}" for why, count in sorted(run.skipped.items())
              if count]
     return trades, equity, notes

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
+from fxjudge.data.bars import bar_ends, check_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, QuoteRates, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.errors import ConfigError, DataError, must
+from fxjudge.errors import DataError, missing_spread, must
 from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
 
 LEVEL_COLUMNS = ("stop_distance", "target_distance")
+#: a column `levels` may have: the trailing stop's distance (NaN or absent: no trailing stop)
+TRAIL_COLUMN = "trail_distance"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Orders:
     target_distance: np.ndarray
     probability: np.ndarray
     allowed: np.ndarray | None = None
+    trail_distance: np.ndarray | None = None
 
 
 def bid_and_spread(
@@ -71,29 +74,24 @@ def bid_and_spread(
     fixed = None if costs.spread_pips is None else costs.spread_pips * pair.pip_size
     notes = []
     if "spread" in bars.columns:
-        spread = bars["spread"].to_numpy(dtype=np.float64, copy=True)
+        spread = bars["spread"].to_numpy(dtype=np.float64)  # a view: never written to
         missing = np.isnan(spread)
         if missing.any():
             if fixed is None:
-                raise DataError(
-                    f"{name}: {int(missing.sum())} bars have no spread; fill the 'spread' "
-                    "column or set Costs(spread_pips=...)"
-                )
-            spread[missing] = fixed
+                raise missing_spread(f"{int(missing.sum())} {name} have no spread (NaN)")
+            spread = np.where(missing, fixed, spread)
             notes.append(f"{int(missing.sum())} {name} without a spread use spread_pips")
         if (spread < 0).any():
             raise DataError(f"{name}: the 'spread' column has negative values (ask below bid)")
         notes.append(f"spread from the {name}' spread column")
     elif fixed is None:
-        raise must("spread_pips", f"set when the {name} have no 'spread' column", None)
+        raise missing_spread(f"the {name} have no 'spread' column")
     else:
         spread = np.full(len(bars), fixed)
         notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")
-    prices = {c: bars[c].to_numpy(dtype=np.float64, copy=True) for c in ("open", "high", "low")}
-    prices["close"] = bars["close"].to_numpy(dtype=np.float64, copy=True)
+    prices = {c: bars[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")}
     if side == "ask":
-        for column in prices.values():
-            column -= spread
+        prices = {c: values - spread for c, values in prices.items()}
         notes.append(f"{name} are ask prices: bid = ask - spread")
     prices["spread"] = spread
     return prices, notes
@@ -115,29 +113,21 @@ def market(
         lower_prices, lower_notes = bid_and_spread(lower_bars, pair, costs, name="lower bars")
         notes += [n for n in lower_notes if n not in notes]
         lower = LowerBars.align(
-            bars.index.as_unit("ns").asi8, _bar_ends(bars.index, bars.attrs.get("timeframe")),
+            bars.index.as_unit("ns").asi8, bar_ends(bars.index, bars.attrs.get("timeframe")),
             lower_bars.index.as_unit("ns").asi8,
             lower_prices["open"], lower_prices["high"], lower_prices["low"],
             lower_prices["spread"],
         )
         notes.append("stop and target in one bar: resolved with the lower-timeframe bars")
-    nights = rollover_nights(bars.index, costs.triple_swap_weekday)
+    paid = costs.swap_long_pips != 0 or costs.swap_short_pips != 0
+    # without a swap no rollover is ever paid: its calendar is not needed
+    nights = rollover_nights(bars.index, costs.triple_swap_weekday) if paid else \
+        np.zeros(len(bars), dtype=np.int64)
     built = Market(
         bars.index, prices["open"], prices["high"], prices["low"], prices["close"],
         prices["spread"], nights, rates, pair.pip_size, lower,
     )
     return built, notes + list(rates.notes)
-
-
-def _bar_ends(index: pd.DatetimeIndex, name: str | None) -> np.ndarray:
-    """Close time of each bar: open + its timeframe, else the next bar's open."""
-    frame = timeframe(name) if name else infer_timeframe(index)
-    starts = index.as_unit("ns").asi8
-    if frame is not None:
-        return starts + frame.delta.value
-    if len(starts) < 2:
-        raise ConfigError("lower bars need main bars with a known timeframe to align to")
-    return np.append(starts[1:], starts[-1] + (starts[-1] - starts[-2]))
 
 
 def orders(
@@ -163,6 +153,11 @@ def orders(
         if (values <= 0).any():
             raise must(column, "> 0 or NaN (price units)", float(values[values <= 0][0]))
         distances[column] = values
+    trail = None
+    if levels is not None and TRAIL_COLUMN in levels.columns:
+        trail = _aligned(index, levels[TRAIL_COLUMN], "levels")
+        if (trail <= 0).any():
+            raise must(TRAIL_COLUMN, "> 0 or NaN (price units)", float(trail[trail <= 0][0]))
     chances = np.full(len(index), np.nan)
     if probability is not None:
         chances = _aligned(index, probability, "probability")
@@ -174,7 +169,7 @@ def orders(
         allowed = _aligned(index, entries_allowed, "entries_allowed").astype(bool)
     return Orders(
         signal.astype(np.int8), distances["stop_distance"], distances["target_distance"], chances,
-        allowed,
+        allowed, trail,
     )
 
 
@@ -190,11 +185,15 @@ def _aligned(index: pd.DatetimeIndex, values: pd.Series, name: str) -> np.ndarra
 def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None) -> None:
     """Levels must come with rules that set a stop or target; risk sizing needs a stop-loss."""
     has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
-    sets_levels = rules.has_stop or has_target
+    sets_levels = rules.has_stop or has_target or rules.trails
     if levels is None and sets_levels:
         raise must(
-            "levels", "given when the rules set a stop-loss or take-profit (see exit_levels)", None
+            "levels", "given when the rules set a stop-loss, take-profit or trailing stop (see "
+            "exit_levels)", None
         )
+    if rules.trails and levels is not None and TRAIL_COLUMN not in levels.columns:
+        raise must("levels", f"a DataFrame with a {TRAIL_COLUMN!r} column when the rules set a "
+                   "trailing stop (see exit_levels)", list(levels))
     if sizing.risk_fraction is not None and not rules.has_stop:
         raise must(
             "risk_fraction", "used with a stop-loss (set stop_loss_pips or stop_loss_atr)",

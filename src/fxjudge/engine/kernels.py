@@ -29,6 +29,8 @@ from numba import njit  # noqa: E402
 #: exit codes: one bar's (the same numbers as `signals.barriers`' NO_EXIT ... STOP_OUT), then the
 #: exits at an open and at the end of the data
 NO_EXIT, STOP_LOSS, TAKE_PROFIT, STOP_OUT, TIME, OPPOSITE, REVERSE, END_OF_DATA = range(8)
+#: a stop exit at a moved level: `signals.barriers.TRAILING_STOP` / `BREAK_EVEN`
+TRAILING_STOP, BREAK_EVEN = 8, 9
 #: same-bar rule codes
 NO_RULE, STOP_FIRST, LOWER_TIMEFRAME = range(3)
 #: ``rules.on_opposite`` codes
@@ -122,19 +124,28 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
                 rate = 0.0 if s.inverse_rate else bars.rates[i]
                 out = stop_out_price_nb(side, t["entry_price"], t["units"], allowed, rate,
                                         s.inverse_rate)
-            code, price, ambiguous = bar_exit_nb(
-                side, bars.open[i], bars.high[i], bars.low[i], bars.spread[i],
-                t["stop"], t["target"], out,
-            )
+            level, source = t["stop"], STOP_LOSS
+            if s.moving_stop:
+                level, source = moving_stop_nb(side, t["entry_price"], t["stop"], t["trail"],
+                                               s.trail_activation, s.break_even_after,
+                                               s.break_even_plus, side * best)
+            code, price, ambiguous = NO_EXIT, np.nan, False
+            if not (np.isnan(level) and np.isnan(t["target"]) and np.isnan(out)):
+                code, price, ambiguous = bar_exit_nb(
+                    side, bars.open[i], bars.high[i], bars.low[i], bars.spread[i],
+                    level, t["target"], out,
+                )
             if code != NO_EXIT:
                 rule = NO_RULE
                 if ambiguous:
                     rule = STOP_FIRST
                     if s.has_lower:
-                        lower_code, lower_price = lower_exit_nb(lower, i, side, t["stop"],
+                        lower_code, lower_price = lower_exit_nb(lower, i, side, level,
                                                                  t["target"], out)
                         if lower_code != NO_EXIT:
                             code, price, rule = lower_code, lower_price, LOWER_TIMEFRAME
+                if code == STOP_LOSS:
+                    code = source
                 balance = _close_nb(t, bars, orders, s, increments, i, code, rule, price,
                                     worst, best, balance)
                 count += 1
@@ -209,6 +220,7 @@ def _open_nb(t, bars, orders, s, i, side, balance):
     swap_pips = s.swap_long_pips if buying else s.swap_short_pips
     t["entry_bar"], t["side"], t["units"], t["entry_price"] = i, side, units, fill
     t["stop"], t["target"] = stop, fill + side * orders.target_distance[signal_bar]
+    t["trail"] = orders.trail_distance[signal_bar]
     t["margin"], t["cash"], t["commission"] = margin, balance, commission
     t["swap_per_night"] = 1.0 * swap_pips * s.pip_size * units
     t["probability"] = orders.probability[signal_bar]
@@ -220,7 +232,8 @@ def _close_nb(t, bars, orders, s, increments, i, reason, rule, price, worst, bes
     """Close the position of record `t` in bar `i` at `price` (before slippage); returns the
     balance after it. `worst`/`best` are its close-side extremes over the bars fully held."""
     side, entry, units = t["side"], t["entry_bar"], t["units"]
-    if reason == STOP_LOSS or reason == STOP_OUT or reason == TIME or reason == OPPOSITE \
+    stopped = reason == STOP_LOSS or reason == TRAILING_STOP or reason == BREAK_EVEN
+    if stopped or reason == STOP_OUT or reason == TIME or reason == OPPOSITE \
             or reason == REVERSE:  # market orders: `signals.barriers.SLIPPED_REASONS`
         price = price + s.slippage if side < 0 else price - s.slippage
     pnl_quote = side * (price - t["entry_price"]) * units
@@ -228,7 +241,7 @@ def _close_nb(t, bars, orders, s, increments, i, reason, rule, price, worst, bes
     swap = pairwise_sum_nb(increments, entry, i + 1)
     exit_commission = s.commission_per_lot * units / s.lot_size
     balance += pnl_account + swap - exit_commission
-    inside = reason == STOP_LOSS or reason == TAKE_PROFIT or reason == STOP_OUT
+    inside = stopped or reason == TAKE_PROFIT or reason == STOP_OUT
     if inside:  # the exit bar's path up to the exit: its open, then the fill
         at_open = close_side_nb(side, bars.open[i], bars.spread[i])
         low_point, high_point = min(at_open, price), max(at_open, price)
@@ -287,6 +300,45 @@ def stop_out_price_nb(side, entry_price, units, loss_allowed, rate, inverse_rate
     if (side > 0 and denominator > 0) or (side < 0 and denominator < 0):
         return side * units * entry_price / denominator
     return np.inf  # a long beyond saving is stopped out at once; a short can never lose that much
+
+
+@njit(cache=True, error_model="numpy")
+def _fmax_nb(a, b):
+    """``numpy.fmax``: the larger of two values, a NaN losing to any number."""
+    if np.isnan(a):
+        return b
+    if np.isnan(b):
+        return a
+    return a if a >= b else b
+
+
+@njit(cache=True, error_model="numpy")
+def moving_stop_nb(side, fill, stop, distance, activation, after, plus, y_prior):
+    """`signals.barriers.moving_stops` for one bar: the stop level and its source code.
+
+    `y_prior` is the best close-side price over the bars held before this one, signed
+    (``side * price``; ``-inf`` on the entry bar); `distance`, `activation`, `after`
+    (break-even trigger) and `plus` are in price units, NaN where off (an `activation` of NaN
+    trails from the fill at once).
+    """
+    sign = 1.0 if side > 0 else -1.0
+    y_fill, y_stop = sign * fill, sign * stop
+    profit = y_prior - y_fill
+    y_trail, y_even = np.nan, np.nan
+    if np.isnan(activation):
+        y_trail = _fmax_nb(y_prior, y_fill) - distance
+    elif profit >= activation:
+        y_trail = y_prior - distance
+    if profit >= after:
+        y_even = y_fill + plus
+    y_level = _fmax_nb(_fmax_nb(y_stop, y_even), y_trail)
+    if y_stop == y_level or np.isnan(y_level):
+        source = STOP_LOSS
+    elif y_even == y_level:
+        source = BREAK_EVEN
+    else:
+        source = TRAILING_STOP
+    return sign * y_level, source
 
 
 @njit(cache=True, error_model="numpy")

@@ -11,7 +11,7 @@ implementation of the exit rules. `Ledger.arrays` reports the run for `frames.ta
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,11 +23,12 @@ from fxjudge.engine.margin import position_units, stop_out_price, used_margin
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
+    Trail,
     close_side,
     excursions,
     first_exit,
 )
-from fxjudge.signals.exits import ExitRules
+from fxjudge.signals.exits import ExitRules, trail_of
 
 _INTRABAR = frozenset(REASONS.values())
 
@@ -84,6 +85,7 @@ class Ledger:
             -1: np.flatnonzero(orders.signal < 0),
         }
         self._next_entry = self._entry_after(0)
+        self._moving = trail_of(rules, market.pip_size)
 
     # -- the event loop -----------------------------------------------------------------------
 
@@ -167,10 +169,12 @@ class Ledger:
                     reason = "reverse" if reverse else "opposite"
         hit = None
         stop_out = self._stop_out_levels(p) if self.account.stop_out_level > 0 else None
-        if stop_out is not None or not (np.isnan(p.stop) and np.isnan(p.target)):
+        trail = self._trail(p)
+        if stop_out is not None or trail.active or not (np.isnan(p.stop) and np.isnan(p.target)):
             hit = first_exit(
                 p.side, m.open, m.high, m.low, m.spread, p.stop, p.target,
                 start=p.entry_bar, end=min(open_exit, n), stop_out=stop_out, lower=m.lower,
+                trail=trail, fill=p.entry_price,
             )
         if hit is not None:
             p.exit_bar, p.exit_reason, p.exit_price = hit.index, REASONS[hit.code], hit.price
@@ -181,6 +185,13 @@ class Ledger:
         else:
             p.exit_bar, p.exit_reason = n - 1, "end_of_data"
             p.exit_price = float(close_side(p.side, m.close[n - 1], m.spread[n - 1]))
+
+    def _trail(self, p: _Position) -> Trail:
+        """The position's moving stop (`inputs.trail_of`, its distance from the signal bar)."""
+        trail = self._moving
+        if self.orders.trail_distance is not None:
+            trail = replace(trail, distance=float(self.orders.trail_distance[p.signal_bar]))
+        return trail
 
     def _swap_increments(self, p: _Position, start: int, stop: int) -> np.ndarray:
         """Swap (account currency) credited on reaching each bar ``start:stop`` while held."""

@@ -37,7 +37,7 @@ import pandas as pd
 
 from fxjudge.data.bars import timeframe
 from fxjudge.domain import FxPair
-from fxjudge.errors import must
+from fxjudge.errors import missing_spread, must
 from fxjudge.features import indicators as ind
 
 SESSIONS = {
@@ -82,7 +82,7 @@ def _spread(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -> n
         spread = bars["spread"].to_numpy(dtype=float) / pip_size
         return np.where(np.isnan(spread), np.nan if spread_pips is None else spread_pips, spread)
     if spread_pips is None:
-        raise must("spread_pips", "set when the bars have no 'spread' column", None)
+        raise missing_spread()
     return np.full(len(bars), float(spread_pips))
 
 

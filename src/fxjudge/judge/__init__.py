@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, ModelError, must
 from fxjudge.features.library import judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
-from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon
+from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
 from fxjudge.judge.walkforward import make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
@@ -126,11 +127,14 @@ def judge_signals(
     costs: LabelCosts | None = None,
     progress: Callable[[int, int], None] | None = None,
     strategy: dict | None = None,
+    lower_bars: pd.DataFrame | None = None,
 ) -> Judgement:
     """Label, featurise and judge every candidate of `signals`, out of sample.
 
     `judge` is ``"walk-forward"`` or the folder of a saved model; `options` as `JUDGE_OPTIONS`;
-    `strategy` (``{"name", "params"}``) is what a saved model is checked against.
+    `strategy` (``{"name", "params"}``) is what a saved model is checked against;
+    `lower_bars` (a lower timeframe of the same pair) decide a stop and a target met in one bar,
+    as in the engine.
     """
     options = judge_settings(options)
     saved = None
@@ -142,8 +146,10 @@ def judge_signals(
     else:  # a bad model fails before anything is labelled
         saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
+    pip = FxPair.parse(bars.attrs["pair"]).pip_size
     labels = label_candidates(bars, signals, levels, rules, costs=costs,
-                              label_max_bars=options["label_max_bars"])
+                              label_max_bars=options["label_max_bars"],
+                              lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
     X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips)
     config = {"judge": str(judge), **{k: v for k, v in options.items()},
               "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}

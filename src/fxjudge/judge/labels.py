@@ -39,22 +39,27 @@ used for the labels only (the engine still trades the strategy's own rules).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from fxjudge.data.bars import bar_ends
 from fxjudge.domain import FxPair
-from fxjudge.errors import ConfigError, ModelError, must
+from fxjudge.errors import ConfigError, ModelError, missing_spread, must
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
+    STOP_LOSS,
     TAKE_PROFIT,
     LowerBars,
+    Trail,
     bar_exits,
     close_side,
+    favourable,
+    moving_stops,
 )
-from fxjudge.signals.exits import ExitRules
+from fxjudge.signals.exits import ExitRules, trail_of
 
 _FIRST_BLOCK = 16
 _MAX_CELLS = 400_000  # candidates x bars tested per numpy call (memory ~ 100 bytes a cell)
@@ -94,7 +99,7 @@ def label_horizon(rules: ExitRules, label_max_bars: int | None = None) -> int | 
                               f"{label_max_bars!r}")
         return int(label_max_bars)
     has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
-    if rules.max_bars is None and not rules.has_stop and not has_target:
+    if rules.max_bars is None and not rules.has_stop and not has_target and not rules.moves_stop:
         raise ModelError("the strategy has no stop-loss, take-profit or max_bars, so a candidate "
                          "taken alone never ends and has no label; give the strategy max_bars "
                          "(--set max_bars=48) or the judge a labelling horizon "
@@ -114,10 +119,10 @@ def bid_prices(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -
         missing = np.isnan(spread)
         if missing.any():
             if fixed is None:
-                raise must("spread_pips", "set when some bars have no spread", None)
+                raise missing_spread("some bars have no spread (NaN)")
             spread[missing] = fixed
     elif fixed is None:
-        raise must("spread_pips", "set when the bars have no 'spread' column", None)
+        raise missing_spread()
     else:
         spread = np.full(len(bars), fixed)
     prices = {c: bars[c].to_numpy(dtype=np.float64, copy=True)
@@ -129,12 +134,27 @@ def bid_prices(bars: pd.DataFrame, spread_pips: float | None, pip_size: float) -
     return prices
 
 
-def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBars | None = None):
+def lower_bars_for(bars: pd.DataFrame, lower: pd.DataFrame | None, spread_pips: float | None,
+                   pip_size: float) -> LowerBars | None:
+    """`lower` (same pair, a lower timeframe) mapped onto `bars`, read as the engine reads them."""
+    if lower is None:
+        return None
+    prices = bid_prices(lower, spread_pips, pip_size)
+    return LowerBars.align(bars.index.as_unit("ns").asi8,
+                           bar_ends(bars.index, bars.attrs.get("timeframe")),
+                           lower.index.as_unit("ns").asi8, prices["open"], prices["high"],
+                           prices["low"], prices["spread"])
+
+
+def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBars | None = None,
+               trail: Trail | None = None, fill=None):
     """First bar in ``[start, scan_end)`` where each position's stop or target closes it.
 
-    All arguments but `prices` (bid ``open high low`` and ``spread`` arrays) and `lower` are
-    arrays, one element per position. Returns ``(bar, code, price, same_bar_rule)``: bar -1 and
-    code 0 where nothing triggers; the price is the engine's fill before slippage.
+    All arguments but `prices` (bid ``open high low`` and ``spread`` arrays), `lower` and
+    `trail` are arrays, one element per position. With `trail` (its fields scalars or one per
+    position) the stop moves as `barriers.moving_stops` says, from each position's `fill`.
+    Returns ``(bar, code, price, same_bar_rule)``: bar -1 and code 0 where nothing triggers;
+    the price is the engine's fill before slippage.
     """
     o, h, lo, sp = prices["open"], prices["high"], prices["low"], prices["spread"]
     count = len(start)
@@ -142,8 +162,17 @@ def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBa
     code = np.zeros(count, dtype=np.int64)
     price = np.full(count, np.nan)
     rule = np.full(count, "", dtype=object)
+    moving = trail is not None and trail.active
+    per_position = {} if not moving else {
+        name: np.broadcast_to(np.asarray(getattr(trail, name), dtype=float), (count,))
+        for name in ("distance", "activation", "break_even_after", "break_even_plus")}
     with np.errstate(invalid="ignore"):
-        pending = np.flatnonzero((start < scan_end) & ~(np.isnan(stop) & np.isnan(target)))
+        levels_set = ~(np.isnan(stop) & np.isnan(target))
+        if moving:
+            levels_set |= ~np.isnan(per_position["distance"])
+            levels_set |= ~np.isnan(per_position["break_even_after"])
+        pending = np.flatnonzero((start < scan_end) & levels_set)
+    y_before = np.full(count, -np.inf)
     offset, width = 0, _FIRST_BLOCK
     while pending.size:
         rows = max(1, _MAX_CELLS // width)
@@ -153,9 +182,15 @@ def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBa
             cols = start[chosen, None] + offset + np.arange(width)[None, :]
             inside = cols < scan_end[chosen, None]
             cols = np.minimum(cols, len(o) - 1)
+            levels, sources = stop[chosen, None], None
+            if moving:
+                part = Trail(**{name: values[chosen] for name, values in per_position.items()})
+                y_best = favourable(side[chosen, None], h[cols], lo[cols], sp[cols])
+                levels, sources, y_before[chosen] = moving_stops(
+                    side[chosen], fill[chosen], stop[chosen], part, y_best, y_before[chosen])
             c, p, ambiguous = bar_exits(
                 side[chosen, None], o[cols], h[cols], lo[cols], sp[cols],
-                stop[chosen, None], target[chosen, None],
+                levels, target[chosen, None],
             )
             c = np.where(inside, c, 0)
             hit = c.any(axis=1)
@@ -165,13 +200,17 @@ def scan_exits(side, start, scan_end, stop, target, prices: dict, lower: LowerBa
             bar[found] = cols[k, j[hit]]
             code[found] = c[k, j[hit]]
             price[found] = p[k, j[hit]]
+            level = (levels[k, j[hit]] if moving else stop[found])
             unclear = ambiguous[k, j[hit]]
             rule[found[unclear]] = "stop_first"
             if lower is not None:
-                for i in found[unclear]:
-                    resolved = lower.resolve(int(bar[i]), int(side[i]), stop[i], target[i], np.nan)
+                for i, at in zip(found[unclear], level[unclear], strict=True):
+                    resolved = lower.resolve(int(bar[i]), int(side[i]), at, target[i], np.nan)
                     if resolved is not None:
                         code[i], price[i], rule[i] = resolved[0], resolved[1], "lower_timeframe"
+            if moving:
+                stopped = code[found] == STOP_LOSS
+                code[found[stopped]] = sources[k, j[hit]][stopped]
             still.append(chosen[~hit & inside[:, -1]])
         pending = np.concatenate(still)
         offset, width = offset + width, width * 2
@@ -214,9 +253,13 @@ def label_candidates(
         distance = {c: levels[c].to_numpy(dtype=float)[at] for c in distance}
     stop = fill - side * distance["stop_distance"]
     target = fill + side * distance["target_distance"]
+    trail = trail_of(rules, fx.pip_size)
+    if levels is not None and "trail_distance" in levels.columns:
+        trail = replace(trail, distance=levels["trail_distance"].to_numpy(dtype=float)[at])
     time_bar = np.full(len(at), n, dtype=np.int64) if horizon is None else entry + horizon
     scan_end = np.where(tradable, np.minimum(time_bar, n), entry)
-    bar, code, price, rule = scan_exits(side, entry, scan_end, stop, target, prices, lower)
+    bar, code, price, rule = scan_exits(side, entry, scan_end, stop, target, prices, lower,
+                                        trail, fill)
     timed = (code == 0) & tradable & (time_bar < n)
     bar[timed] = time_bar[timed]
     tb = np.minimum(time_bar, n - 1)[timed]

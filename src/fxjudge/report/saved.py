@@ -2,7 +2,8 @@
 
 The layout is what `BacktestResult.save` and `JudgedResult.save` write:
 
-- a plain run: ``trades.csv``, ``equity.csv``, ``stats.json``, ``config.toml``;
+- a plain run: ``trades.csv``, ``equity.parquet`` (``equity.csv`` in older runs),
+  ``stats.json``, ``config.toml``;
 - a judged run: ``without_judge/`` and ``with_judge/`` (each a plain run), ``candidates.csv`` and
   ``judge.json`` (the `JudgeReport.summary()` scalars and the judge's configuration), and
   ``importance.csv`` when the run computed feature importance.
@@ -27,7 +28,7 @@ from fxjudge import config as project_config
 from fxjudge.errors import DataError, FxJudgeError
 from fxjudge.judge.evaluation import JudgeReport, TradeStats, calibration_table
 from fxjudge.results.judged import JudgedResult
-from fxjudge.results.result import PERIODS_PER_YEAR, BacktestResult
+from fxjudge.results.result import EQUITY_FILE, PERIODS_PER_YEAR, BacktestResult
 
 TRADE_TIMES = ("entry_time", "exit_time")
 TRADE_TEXT = ("exit_reason", "same_bar_rule")
@@ -59,8 +60,11 @@ def load_backtest(folder: Path) -> BacktestResult:
     for column in TRADE_TEXT:  # an empty same-bar rule is "", not NaN
         if column in trades:
             trades[column] = trades[column].fillna("")
-    equity = pd.read_csv(folder / "equity.csv", index_col="time")
-    equity.index = pd.to_datetime(equity.index, utc=True)
+    if (folder / EQUITY_FILE).exists():
+        equity = pd.read_parquet(folder / EQUITY_FILE)
+    else:  # a run saved before the equity curve was Parquet
+        equity = pd.read_csv(folder / "equity.csv", index_col="time")
+        equity.index = pd.to_datetime(equity.index, utc=True)
     config = tomllib.loads((folder / "config.toml").read_text())
     saved = _read_json(folder / "stats.json")
     periods = (saved.get("stats") or {}).get("periods_per_year") or PERIODS_PER_YEAR

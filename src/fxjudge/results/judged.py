@@ -66,14 +66,14 @@ class JudgedResult:
         return (f"<div><table><tr><th></th><th>without judge</th><th>with judge</th></tr>{rows}"
                 f"</table><p>{escape(line)}</p></div>")
 
-    def save(self, folder: str | Path) -> Path:
-        """Write config.toml (reruns it), both runs (``without_judge/``, ``with_judge/``),
-        candidates, importance and judge.json."""
+    def save(self, folder: str | Path, *, equity_csv: bool = False) -> Path:
+        """Write config.toml (reruns it), both runs (``without_judge/``, ``with_judge/``, see
+        `BacktestResult.save`), candidates, importance and judge.json."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.toml").write_text(tomli_w.dumps(toml_safe(self.config)))
-        self.without_judge.save(folder / "without_judge")
-        self.with_judge.save(folder / "with_judge")
+        self.without_judge.save(folder / "without_judge", equity_csv=equity_csv)
+        self.with_judge.save(folder / "with_judge", equity_csv=equity_csv)
         self.candidates.to_csv(folder / "candidates.csv", index_label="time")
         if self.judge.importance is not None:
             self.judge.importance.to_csv(folder / "importance.csv")

@@ -275,17 +275,17 @@ def _judged(bars, strategy, name, runs, stitched, costs, account, sizing, conver
             options) -> JudgedResult:
     """The stitched run judged: candidates are the windows' out-of-sample signals."""
     signals = pd.Series(0, index=bars.index, dtype=np.int8, name="signal")
-    levels = pd.DataFrame(np.nan, index=bars.index, columns=["stop_distance", "target_distance"])
-    features = None
+    levels = features = None
     rules = None
     for _, params, test_start, test_end in runs:
         part, _, feats, sig, rules, lev, allowed = _prepared(bars, strategy, params,
                                                                   test_start, test_end, project)
         inside = part.index[allowed.to_numpy()]
         signals.loc[inside] = sig.loc[inside]
-        levels.loc[inside] = lev.loc[inside]
-        if features is None:
+        if levels is None:  # the columns exit_levels gives (stop, target, trail...)
+            levels = pd.DataFrame(np.nan, index=bars.index, columns=lev.columns)
             features = pd.DataFrame(np.nan, index=bars.index, columns=feats.columns)
+        levels.loc[inside] = lev.loc[inside].to_numpy()
         features.loc[inside] = feats.loc[inside].to_numpy()
     verdict = judge_signals(bars, signals, levels, rules, WALK_FORWARD,
                             strategy_features=features, options=options,

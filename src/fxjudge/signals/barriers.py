@@ -12,7 +12,10 @@ closes on its close side: a long sells at the bid, a short buys at the ask. Rule
   ``same_bar_rule="stop_first"``; when lower-timeframe bars are given, the first lower bar that
   triggers decides (``"lower_timeframe"``), the stop still winning inside an ambiguous lower bar;
 - a second adverse level (the account's stop-out price) can be given per bar; the adverse level
-  nearer the price is reached first; ties go to the stop-loss.
+  nearer the price is reached first; ties go to the stop-loss;
+- a moving stop (`Trail`: a trailing stop and a break-even move) changes the stop level once per
+  bar, from the bars completed before it (`moving_stops`); within a bar the level is fixed, and
+  the gap and same-bar rules apply to it as to any stop.
 
 Prices returned are before slippage: `SLIPPED_REASONS` lists the exits that are market orders
 (stop orders become market orders once triggered) and take slippage; a take-profit is a limit
@@ -26,9 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NO_EXIT, STOP_LOSS, TAKE_PROFIT, STOP_OUT = 0, 1, 2, 3
-REASONS = {STOP_LOSS: "stop_loss", TAKE_PROFIT: "take_profit", STOP_OUT: "stop_out"}
-SLIPPED_REASONS = frozenset({"stop_loss", "stop_out", "time", "opposite", "reverse"})
+NO_EXIT, STOP_LOSS, TAKE_PROFIT, STOP_OUT, TRAILING_STOP, BREAK_EVEN = 0, 1, 2, 3, 4, 5
+REASONS = {STOP_LOSS: "stop_loss", TAKE_PROFIT: "take_profit", STOP_OUT: "stop_out",
+           TRAILING_STOP: "trailing_stop", BREAK_EVEN: "break_even"}
+SLIPPED_REASONS = frozenset({"stop_loss", "stop_out", "time", "opposite", "reverse",
+                             "trailing_stop", "break_even"})
 _FIRST_CHUNK_BARS = 16
 
 
@@ -80,6 +85,74 @@ def bar_exits(side, open_, high, low, spread, stop, target, stop_out=np.nan):
     price = np.where(adverse | target, s * y_price, np.nan)
     ambiguous = ~gap_adverse & ~gap_target & hit_adverse & hit_target
     return code, price, ambiguous
+
+
+@dataclass(frozen=True)
+class Trail:
+    """A position's moving stop, in price units (NaN: that part is off).
+
+    `distance`: the trailing stop's distance behind the best close-side price so far;
+    `activation`: the profit (best close-side price beyond the fill) from which it trails; NaN
+    trails from the fill at once (the level starts at fill - distance on the entry bar);
+    `break_even_after`: the profit that moves the stop to the fill plus `break_even_plus`.
+    Arguments broadcast: one value, or one per position.
+    """
+
+    distance: float | np.ndarray = np.nan
+    activation: float | np.ndarray = np.nan
+    break_even_after: float | np.ndarray = np.nan
+    break_even_plus: float | np.ndarray = 0.0
+
+    @property
+    def active(self) -> bool:
+        """True unless both the trailing stop and the break-even move are off everywhere."""
+        return not (np.isnan(self.distance).all() and np.isnan(self.break_even_after).all())
+
+
+def favourable(side, high: np.ndarray, low: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Each bar's best close-side price for `side`, signed (``y = side * price``): a long's bid
+    high, minus a short's ask low."""
+    return np.where(np.asarray(side) > 0, high, -(low + spread))
+
+
+def moving_stops(side, fill, stop, trail: Trail, y_best: np.ndarray, y_before):
+    """The stop level of each bar (last axis) under `trail`, its source, and the best after.
+
+    `y_best` holds each bar's `favourable` price (one row per position, or one position's
+    bars); `y_before` the best over the bars held before the first of them (``-inf`` at the
+    entry). The level of bar j comes from the best over the bars before j: the trailing level
+    ``best - distance`` once ``best - fill >= activation`` (without an activation,
+    ``max(best, fill) - distance`` from the entry bar on), the break-even level ``fill +
+    break_even_plus`` once ``best - fill >= break_even_after``; the stop is the tightest of
+    those and the initial `stop` (it never loosens). Per-position arguments (`side`, `fill`,
+    `stop`, `y_before`, the trail's fields) are scalars or one value per row. Returns ``(stop
+    price per bar, code per bar: STOP_LOSS / BREAK_EVEN / TRAILING_STOP, best through the last
+    bar)``; among equal levels the initial stop wins, then the break-even.
+    """
+    def column(value):
+        value = np.asarray(value, dtype=np.float64)
+        return value[..., None] if value.ndim else value
+
+    s = column(np.where(np.asarray(side) > 0, 1.0, -1.0))
+    y_fill, y_stop = s * column(fill), s * column(stop)
+    through = np.maximum.accumulate(np.maximum(y_best, column(y_before)), axis=-1)
+    prior = np.concatenate(
+        [np.broadcast_to(column(y_before), through[..., :1].shape), through[..., :-1]], axis=-1)
+    profit = prior - y_fill
+    activation = column(trail.activation)
+    with np.errstate(invalid="ignore"):
+        from_fill = np.isnan(activation)
+        anchor = np.where(from_fill, np.fmax(prior, y_fill), prior)
+        y_trail = np.where(from_fill | (profit >= activation), anchor - column(trail.distance),
+                           np.nan)
+        y_even = np.where(profit >= column(trail.break_even_after),
+                          y_fill + column(trail.break_even_plus), np.nan)
+    y_stop = np.broadcast_to(y_stop, prior.shape)
+    y_level = np.fmax(np.fmax(y_stop, y_even), y_trail)  # a level that is off never wins
+    code = np.where(y_stop == y_level, STOP_LOSS,
+                    np.where(y_even == y_level, BREAK_EVEN,
+                             np.where(np.isnan(y_level), STOP_LOSS, TRAILING_STOP)))
+    return s * y_level, code, through[..., -1]
 
 
 @dataclass(frozen=True)
@@ -135,27 +208,40 @@ def first_exit(
     end: int,
     stop_out: Callable[[int, int], np.ndarray] | None = None,
     lower: LowerBars | None = None,
+    trail: Trail | None = None,
+    fill: float = np.nan,
 ) -> Hit | None:
     """The first bar in ``[start, end)`` that closes the position by stop, target or stop-out.
 
-    `stop_out(a, b)`, when given, returns the stop-out price for bars ``a:b``.
+    `stop_out(a, b)`, when given, returns the stop-out price for bars ``a:b``. With `trail`
+    (the position entered at `start`, filled at `fill`), the stop moves as `moving_stops` says
+    and a stop exit is coded by the level that was hit (TRAILING_STOP, BREAK_EVEN, STOP_LOSS).
     """
+    moving = trail is not None and trail.active
+    y_before = -np.inf
     for a, b in _chunks(start, end):
         out = stop_out(a, b) if stop_out is not None else np.nan
+        levels, sources = stop, None
+        if moving:
+            y_best = favourable(side, high[a:b], low[a:b], spread[a:b])
+            levels, sources, y_before = moving_stops(side, fill, stop, trail, y_best, y_before)
         code, price, ambiguous = bar_exits(
-            side, open_[a:b], high[a:b], low[a:b], spread[a:b], stop, target, out
+            side, open_[a:b], high[a:b], low[a:b], spread[a:b], levels, target, out
         )
         hits = np.flatnonzero(code)
         if hits.size == 0:
             continue
         j = int(hits[0])
+        level = float(levels[j]) if moving else stop
         result, rule = (int(code[j]), float(price[j])), ""
         if ambiguous[j]:
             rule = "stop_first"
             out_j = out[j] if np.ndim(out) else out
-            resolved = lower.resolve(a + j, side, stop, target, out_j) if lower else None
+            resolved = lower.resolve(a + j, side, level, target, out_j) if lower else None
             if resolved is not None:
                 result, rule = resolved, "lower_timeframe"
+        if moving and result[0] == STOP_LOSS:
+            result = (int(sources[j]), result[1])
         return Hit(a + j, result[0], result[1], rule)
     return None
 
