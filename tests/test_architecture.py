@@ -6,8 +6,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fxjudge"
 STAGES = ["data", "features", "signals", "judge", "engine", "results", "report"]
 SHARED = {"domain", "errors", "config"}
-FRONT = {"api", "cli", "__init__", "runconfig"}  # the API and CLI may use every stage
-ONLY_IN = {"ta": "features", "sklearn": "judge", "jinja2": "report", "plotly": "report"}
+#: the API, the CLI and the search (DESIGN.md's `optimize`, the package `fxjudge.search`, since
+#: `fxjudge.optimize` is the function) may use every stage
+FRONT = {"api", "cli", "__init__", "runconfig", "search"}
+ONLY_IN = {"ta": "features", "sklearn": "judge", "jinja2": "report", "plotly": "report",
+           "optuna": "search", "dask": "search", "distributed": "search"}
 #: the reference engine alone imports backtrader; the compiled engine's kernels alone numba
 ONLY_MODULE = {"backtrader": "engine/backtrader_engine.py", "numba": "engine/kernels.py"}
 
@@ -48,3 +51,16 @@ def test_stages_import_only_to_their_left_and_libraries_stay_in_their_stage():
 def test_strategies_never_import_backtrader():
     for path in (PACKAGE.parents[1] / "strategies").glob("*.py"):
         assert not any(n.split(".")[0] == "backtrader" for n in imports_of(path)), path
+
+
+def test_only_the_front_end_imports_the_search():
+    """The search sits above the API: no stage, nor the API, imports it."""
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        stage = owner(path)
+        if stage in ("search", "cli", "__init__") or stage.startswith("cli_"):
+            continue
+        for name in imports_of(path):
+            if name == "fxjudge.search" or name.startswith("fxjudge.search."):
+                problems.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert problems == []

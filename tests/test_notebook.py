@@ -17,4 +17,5 @@ def test_quickstart_notebook_runs():
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(str(o.get("text", "")) + str(o.get("data", {})) for o in outputs)
-    assert "without judge" in text and "DSR over 9 tries" in text
+    assert "without judge" in text and "DSR over 9 tries" in text and "PBO" in text
+    assert "heatmap" in text  # the figure of the tuning section

@@ -1,6 +1,7 @@
 """`fxjudge run`, the README's main job, and rerunning a run exactly from its config.toml."""
 
 import shutil
+import tomllib
 
 import pandas as pd
 import pytest
@@ -71,5 +72,34 @@ def test_trials_flag_feeds_the_reports_dsr(project):
     assert "n_trials = 20" in (run / "config.toml").read_text()
     html = (run / "report.html").read_text()
     assert "one configuration tried: DSR needs the number of trials" not in html
+    assert "assumed: 1/(days − 1)" in html  # the report says the variance was assumed
     assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
                  str(sample), "--trials", "0"]) == 2
+
+
+def test_the_trials_sharpes_set_the_dsr_variance(project, capsys):
+    """Annualised Sharpes 1.2, 0.4 and -0.3 of three tries: their per-day variance is
+    var(ddof 1) / 252, recorded with its source and used by the report's DSR."""
+    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    before = {p for p in (project / "reports").iterdir() if p.is_dir()}
+    assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
+                 str(sample), "--spread-pips", "0.8", "--to", "2017-04-01",
+                 "--trials-sharpes", "1.2, 0.4, -0.3"]) == 0
+    assert "assumes" not in capsys.readouterr().out
+    [run] = {p for p in (project / "reports").iterdir() if p.is_dir()} - before
+    saved = tomllib.loads((run / "config.toml").read_text())
+    mean = (1.2 + 0.4 - 0.3) / 3
+    variance = sum((s - mean) ** 2 for s in (1.2, 0.4, -0.3)) / 2 / 252
+    assert saved["n_trials"] == 3
+    assert saved["trials_sr_variance"] == pytest.approx(variance)
+    assert "ddof 1" in saved["trials_sr_variance_source"]
+    html = (run / "report.html").read_text()
+    assert f"{variance:.6f}" in html and "given: from the 3 trials" in html
+
+
+def test_trials_alone_say_the_variance_is_assumed(project, capsys):
+    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
+                 str(sample), "--spread-pips", "0.8", "--to", "2017-03-01",
+                 "--trials", "4"]) == 0
+    assert "assumes their Sharpe ratios vary as pure noise" in capsys.readouterr().out

@@ -38,16 +38,29 @@ _EXPORTS = {
     "ModelError": "fxjudge.errors",
     "StrategyError": "fxjudge.errors",
     "JudgedResult": "fxjudge.results.judged",
+    "OptimizeResult": "fxjudge.search.result",
+    "optimize": "fxjudge.search.optimize",
+    "WalkForwardResult": "fxjudge.search.walkforward",
+    "walk_forward_optimize": "fxjudge.search.walkforward",
     "BacktestResult": "fxjudge.results.result",
+    "PBOResult": "fxjudge.results.overfitting",
+    "pbo": "fxjudge.results.overfitting",
     "ExitRules": "fxjudge.signals.exits",
     "Strategy": "fxjudge.signals.strategy",
 }
 
-__all__ = sorted(_EXPORTS)
+#: Public modules: ``fxjudge.space.int(5, 50, step=5)``.
+_MODULES = {"space": "fxjudge.search.space"}
+
+__all__ = sorted([*_EXPORTS, *_MODULES])
 
 
 def __getattr__(name: str):
     """Import a public name from its module the first time it is used."""
+    if name in _MODULES:
+        value = importlib.import_module(_MODULES[name])
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'fxjudge' has no attribute {name!r}")

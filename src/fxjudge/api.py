@@ -62,6 +62,13 @@ def _as(kind: type, value: Any, name: str):
     raise ConfigError(f"`{name}` must be a {kind.__name__} or a dict, was {value!r}")
 
 
+def engine_objects(costs, account, sizing) -> tuple[Costs, Account, Sizing]:
+    """`Costs`, `Account` and `Sizing` from objects, dicts of their fields, or None (defaults:
+    no extra costs, a JPY 1,000,000 account at 25:1, one 10,000-unit lot per trade)."""
+    return _as(Costs, costs, "costs"), _as(Account, account, "account"), _as(Sizing, sizing,
+                                                                              "sizing")
+
+
 def resolve_bars(
     data: pd.DataFrame | str | Path,
     *,
@@ -269,7 +276,7 @@ def backtest(
     if verdict is None:
         return result
     with_judge = execute(entries_allowed=verdict.allowed_on(bars.index))
-    return _judged_result(result, with_judge, verdict)
+    return judged_result(result, with_judge, verdict)
 
 
 def period_end(bars: pd.DataFrame) -> pd.Timestamp:
@@ -302,22 +309,29 @@ def run_id(result: BacktestResult) -> str:
 
 def save_run(result: BacktestResult, project: str | Path | None = None, *,
              equity_csv: bool = False) -> Path:
-    """Write the run into a new folder `reports/<run-id>/` and return it (`equity_csv`: the
-    equity curve as CSV too, beside its Parquet).
+    """Write the run into a new folder `reports/<run-id>/` and return it (`new_run_folder`;
+    `equity_csv`: the equity curve as CSV too, beside its Parquet)."""
+    return result.save(new_run_folder(run_id(result), project, stamped=False),
+                       equity_csv=equity_csv)
+
+
+def new_run_folder(name: str, project: str | Path | None = None, *,
+                   stamped: bool = True) -> Path:
+    """Create and return a new folder `reports/<stamp>-<name>/` (the stamp sorts by time).
 
     The folder is created exclusively: a run started at the same instant as another gets the
     suffix ``-2``, ``-3``... instead of writing into the other's folder.
     """
     root = project_config.reports_dir(project)
     root.mkdir(parents=True, exist_ok=True)
-    base = run_id(result)
+    base = f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S-%f')}-{name}" if stamped else name
     for attempt in itertools.count(1):
         folder = root / (base if attempt == 1 else f"{base}-{attempt}")
         try:
             folder.mkdir()
         except FileExistsError:
             continue
-        return result.save(folder, equity_csv=equity_csv)
+        return folder
     raise AssertionError("unreachable")  # itertools.count never ends
 
 
@@ -368,8 +382,9 @@ def trade_stats(result: BacktestResult, since: pd.Timestamp | None) -> TradeStat
     )
 
 
-def _judged_result(without: BacktestResult, with_judge: BacktestResult,
-                   verdict: Judgement) -> JudgedResult:
+def judged_result(without: BacktestResult, with_judge: BacktestResult,
+                  verdict: Judgement) -> JudgedResult:
+    """The runs without and with the judge, its warnings noted, as one `JudgedResult`."""
     for note in verdict.warnings:
         warnings.warn(note, UserWarning, stacklevel=3)
         without.notes.append(f"{WARNING} {note}")

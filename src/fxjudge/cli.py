@@ -6,6 +6,7 @@ one red line and exits 2; anything else is a bug and shows its traceback (exit 1
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from fxjudge import cli_judge, config
+from fxjudge import cli_judge, cli_optimize, config
 from fxjudge import cli_options as opt
 from fxjudge.cli_data import data_app
 from fxjudge.cli_output import console, say
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(cli_judge.judge_app, name="judge")
+app.command("optimize")(cli_optimize.optimize_command)
 
 
 @app.callback()
@@ -77,27 +79,19 @@ def backtest_command(
     settings: opt.SetOption = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="A run .toml file.")] = None,
     spread_pips: opt.SpreadPipsOption = None,
-    commission_per_lot: Annotated[float | None, typer.Option(
-        "--commission-per-lot", help="Account currency per lot per side.")] = None,
+    commission_per_lot: opt.CommissionOption = None,
     swap_long_pips: Annotated[float | None, typer.Option(
         "--swap-long-pips", help="Pips per lot per night held long; negative = you pay.")] = None,
     swap_short_pips: Annotated[float | None, typer.Option(
         "--swap-short-pips", help="Pips per lot per night held short; negative = you pay.")] = None,
     slippage_pips: opt.SlippagePipsOption = None,
-    account_currency: Annotated[str | None, typer.Option(
-        "--account-currency", help="e.g. JPY (default) or USD.")] = None,
-    balance: Annotated[float | None, typer.Option(
-        "--balance", help="Initial balance in the account currency (1,000,000).")] = None,
-    leverage: Annotated[float | None, typer.Option(
-        "--leverage", help="e.g. 25 for 25:1 (default).")] = None,
-    lot_size: Annotated[int | None, typer.Option(
-        "--lot-size", help="Units per lot (10,000 default; 100,000 international).")] = None,
-    lots: Annotated[float | None, typer.Option(
-        "--lots", help="Fixed lots per trade (1 by default).")] = None,
-    units: Annotated[float | None, typer.Option(
-        "--units", help="Fixed units per trade.")] = None,
-    risk_fraction: Annotated[float | None, typer.Option(
-        "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")] = None,
+    account_currency: opt.AccountCurrencyOption = None,
+    balance: opt.BalanceOption = None,
+    leverage: opt.LeverageOption = None,
+    lot_size: opt.LotSizeOption = None,
+    lots: opt.LotsOption = None,
+    units: opt.UnitsOption = None,
+    risk_fraction: opt.RiskFractionOption = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
         "(models/NAME); the run is made with and without it.")] = None,
@@ -112,6 +106,12 @@ def backtest_command(
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
+    trials_sharpes: Annotated[str | None, typer.Option(
+        "--trials-sharpes", help="The Sharpe ratios (daily, x252, as reports show them) of "
+        "every configuration tried, comma-separated: their variance deflates the DSR.")] = None,
+    trials_sr_variance: Annotated[float | None, typer.Option(
+        "--trials-sr-variance", help="Or the variance of the tried configurations' per-day "
+        "(not annualised) Sharpe ratios.")] = None,
     lang: opt.LangOption = "en",
     equity_csv: Annotated[bool, typer.Option(
         "--equity-csv", help="Write the equity curve as CSV too (it is always Parquet).")] = False,
@@ -145,11 +145,55 @@ def backtest_command(
     merged = runconfig.merge(base, flags)
     if engine is not None:
         merged["engine"] = runconfig.check({"engine": engine}, origin="--engine")["engine"]
-    if trials is not None:
-        if trials < 1:
-            raise ConfigError(f"`--trials` must be >= 1, was {trials}")
-        merged["n_trials"] = trials
+    merged |= trials_settings(trials, trials_sharpes, trials_sr_variance)
+    if merged.get("n_trials", 1) > 1 and merged.get("trials_sr_variance") is None:
+        say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
+            "their Sharpe ratios vary as pure noise would (1/(days - 1)); give "
+            "--trials-sharpes or --trials-sr-variance for the search's own spread")
     _execute(merged, lang=lang, equity_csv=equity_csv)
+
+
+def trials_settings(trials: int | None, sharpes: str | None,
+                    variance: float | None) -> dict[str, object]:
+    """The run's ``n_trials``, ``trials_sr_variance`` (per day, ddof 1) and its source.
+
+    `sharpes` are the annualised (x252) Sharpe ratios of every configuration tried, the way
+    reports print them; their per-day variance is ``var(sharpes, ddof=1) / 252``.
+    """
+    from fxjudge import runconfig
+    from fxjudge.results.metrics import TRIALS_SR_DDOF
+    from fxjudge.results.metrics import trials_sr_variance as sample_variance
+    from fxjudge.results.result import PERIODS_PER_YEAR
+
+    if trials is not None and trials < 1:
+        raise ConfigError(f"`--trials` must be >= 1, was {trials}")
+    if sharpes is not None and variance is not None:
+        raise ConfigError("`--trials-sharpes` and `--trials-sr-variance` say the same thing; "
+                          "give one of them")
+    settings: dict[str, object] = {} if trials is None else {"n_trials": trials}
+    if sharpes is not None:
+        values = [runconfig.parse_value(v.strip()) for v in sharpes.split(",") if v.strip()]
+        if len(values) < 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                      and math.isfinite(v) for v in values):
+            raise ConfigError("`--trials-sharpes` must be two or more comma-separated numbers "
+                              f"(the annualised Sharpe of each configuration tried), was "
+                              f"{sharpes!r}")
+        if trials is not None and trials != len(values):
+            raise ConfigError(f"`--trials` must equal the number of `--trials-sharpes` "
+                              f"({len(values)}), was {trials}; give every configuration's Sharpe")
+        per_day = sample_variance(values) / PERIODS_PER_YEAR
+        settings |= {"n_trials": len(values), "trials_sr_variance": per_day,
+                     "trials_sr_variance_source": f"from the {len(values)} trials' Sharpe "
+                     f"ratios (--trials-sharpes), ddof {TRIALS_SR_DDOF}"}
+    elif variance is not None:
+        if not (math.isfinite(variance) and variance >= 0):
+            raise ConfigError(f"`--trials-sr-variance` must be a number >= 0, was {variance}")
+        if trials is None or trials < 2:
+            raise ConfigError("`--trials-sr-variance` needs `--trials N` (N >= 2), the number "
+                              "of configurations whose Sharpe ratios it is the variance of")
+        settings |= {"trials_sr_variance": float(variance),
+                     "trials_sr_variance_source": "--trials-sr-variance"}
+    return settings
 
 
 def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tuple[object, Path]:
@@ -184,8 +228,9 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tup
             detail_timeframe=data_cfg.get("detail_timeframe"),
             engine=merged.get("engine"),
         )
-    if merged.get("n_trials"):
-        result.config["n_trials"] = int(merged["n_trials"])
+    for key in runconfig.TRIALS_KEYS:
+        if merged.get(key) is not None:
+            result.config[key] = merged[key]
     folder = save_run(result, equity_csv=equity_csv)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)

@@ -1,4 +1,4 @@
-"""Command-line options shared by `fxjudge backtest`, `fxjudge run` and `fxjudge judge train`."""
+"""Command-line options shared by `fxjudge backtest`, `run`, `optimize` and `judge train`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,21 @@ SpreadPipsOption = Annotated[float | None, typer.Option(
 SlippagePipsOption = Annotated[float | None, typer.Option(
     "--slippage-pips", help="Pips against the trader on every market fill.")]
 LangOption = Annotated[str, typer.Option("--lang", help="Report language: en or ja.")]
+CommissionOption = Annotated[float | None, typer.Option(
+    "--commission-per-lot", help="Account currency per lot per side.")]
+AccountCurrencyOption = Annotated[str | None, typer.Option(
+    "--account-currency", help="e.g. JPY (default) or USD.")]
+BalanceOption = Annotated[float | None, typer.Option(
+    "--balance", help="Initial balance in the account currency (1,000,000).")]
+LeverageOption = Annotated[float | None, typer.Option(
+    "--leverage", help="e.g. 25 for 25:1 (default).")]
+LotSizeOption = Annotated[int | None, typer.Option(
+    "--lot-size", help="Units per lot (10,000 default; 100,000 international).")]
+LotsOption = Annotated[float | None, typer.Option(
+    "--lots", help="Fixed lots per trade (1 by default).")]
+UnitsOption = Annotated[float | None, typer.Option("--units", help="Fixed units per trade.")]
+RiskFractionOption = Annotated[float | None, typer.Option(
+    "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")]
 DetailTimeframeOption = Annotated[str | None, typer.Option(
     "--detail-timeframe", help="A lower timeframe (e.g. M1), from the same file or catalog pair, "
     "that decides which of a stop and a target came first inside a bar.")]

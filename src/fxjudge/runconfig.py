@@ -17,6 +17,11 @@ key is an error with "did you mean")::
     [sizing]    lots = 1          # or units = 10000, or risk_fraction = 0.01
     [judge]     mode = "walk-forward"   # or "models/NAME"; and options: retrain = "monthly",
                 train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
+    [optimize]  method = "grid"; objective = "sharpe"; maximize = true; n_trials = 200; seed = 0
+                constraint = "fast_bars < slow_bars"; jobs = -1; scheduler = "dask"
+                walk_forward = "6M/1M"; anchored = false; judge = "walk-forward"
+                                                   # [optimize]: `fxjudge optimize` only
+    [optimize.space]  fast_bars = "5:50:5"; slow_bars = [20, 50, 100]; stop_loss_pips = "5.0:50.0"
 
 A saved run's config.toml also records what it ran on (``[data] bars, price_side,
 fingerprint``, ``versions``, ``created``): those are read back without complaint and ignored.
@@ -43,12 +48,19 @@ from fxjudge.typed import check_value, checked_fields, unknown_name
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion",
              "detail_timeframe")
 #: What a saved run records besides its settings: read back without complaint, never used;
-#: and ``n_trials`` (top level), the configurations tried, which the report's DSR uses.
+#: and (top level) ``n_trials``, the configurations tried, with ``trials_sr_variance``, the
+#: variance of their per-day Sharpe ratios (ddof 1) and ``trials_sr_variance_source``, where it
+#: came from, which the report's DSR uses.
 RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
-RECORDED_TOP = ("versions", "created", "command", "n_trials")
+TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
+RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
 #: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine.
 SETTINGS_TOP = ("engine",)
+OPTIMIZE_TYPES = {"method": str, "objective": str, "maximize": bool, "n_trials": int,
+                  "seed": int, "constraint": str, "jobs": int, "scheduler": str,
+                  "walk_forward": str, "anchored": bool, "judge": str, "space": dict}
 SECTIONS: dict[str, tuple[str, ...]] = {
+    "optimize": tuple(OPTIMIZE_TYPES),
     "data": DATA_KEYS + RECORDED["data"],
     "strategy": ("name", "params") + RECORDED["strategy"],
     "judge": ("mode", *JUDGE_OPTIONS),
@@ -64,10 +76,12 @@ TYPES: dict[str, dict[str, Any]] = {
              "fingerprint": str, "detail_timeframe": str},
     "strategy": {"name": str, "params": dict, "class": str},
     "judge": {"mode": str, **JUDGE_OPTION_TYPES},
+    "optimize": OPTIMIZE_TYPES,
     **{name: typing.get_type_hints(cls)
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},
 }
 TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
+             "trials_sr_variance": float, "trials_sr_variance_source": str,
              "engine": Literal["compiled", "backtrader"]}
 DEFAULT_SIZING = {"lots": 1.0}
 
@@ -80,6 +94,8 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
             _typed(f"{origin}:", section, values, TOP_TYPES[section])
             if section == "n_trials" and values < 1:
                 raise ConfigError(f"{origin}: `n_trials` must be >= 1, was {values!r}")
+            if section == "trials_sr_variance" and values < 0:
+                raise ConfigError(f"{origin}: `trials_sr_variance` must be >= 0, was {values!r}")
             continue
         if section not in SECTIONS:
             raise unknown_name(f"table in {origin}", section, list(SECTIONS))

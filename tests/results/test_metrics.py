@@ -225,3 +225,71 @@ def test_full_statistics_without_trades_says_why():
     assert values["total_pips"] == 0.0 and values["cagr_pct"] == 0.0
     assert reasons["avg_win"] == "no trades" and reasons["sqn"] == "no trades"
     assert reasons["calmar"] == "no drawdown" and reasons["psr"].startswith("too few")
+
+
+def test_dsr_over_the_trials_variance_of_issue_10():
+    """Three trials with per-day Sharpes 3.5, 1.01 and 1.02, the best observed 1.14 over 250
+    days (normal returns): the assumed variance 1/(T-1) barely deflates (DSR 1.000); the trials'
+    own spread does, 0.958 with ddof 0 and 0.152 with ddof 1, the one fxjudge uses."""
+    sharpes = [3.5, 1.01, 1.02]
+    mean = sum(sharpes) / 3
+    by_hand = sum((s - mean) ** 2 for s in sharpes) / 2
+    assert metrics.TRIALS_SR_DDOF == 1
+    assert metrics.trials_sr_variance(sharpes) == pytest.approx(by_hand) == pytest.approx(2.058433,
+                                                                                       abs=1e-6)
+    assumed, _ = metrics.deflated_sharpe_ratio(1.14, 1 / 249, 3, 250, 0.0, 3.0)
+    ddof0, _ = metrics.deflated_sharpe_ratio(1.14, metrics.trials_sr_variance(sharpes, ddof=0),
+                                             3, 250, 0.0, 3.0)
+    ddof1, sr0 = metrics.deflated_sharpe_ratio(1.14, metrics.trials_sr_variance(sharpes), 3,
+                                               250, 0.0, 3.0)
+    assert round(assumed, 3) == 1.000 and round(ddof0, 3) == 0.958 and round(ddof1, 3) == 0.152
+    assert sr0 == pytest.approx(math.sqrt(by_hand) * metrics.expected_max_sharpe(3))
+
+
+def test_trials_variance_needs_two_finite_sharpes():
+    assert math.isnan(metrics.trials_sr_variance([1.0]))
+    assert math.isnan(metrics.trials_sr_variance([1.0, math.nan]))
+    assert metrics.trials_sr_variance([1.0, math.nan, 3.0]) == 2.0
+
+
+def test_full_statistics_says_which_variance_it_used(small_result):
+    given, _ = metrics.full_statistics(small_result, n_trials=10, trials_sr_variance=0.01)
+    assert given["trials_sr_variance"] == 0.01 and given["trials_sr_variance_assumed"] == 0.0
+    assumed, _ = metrics.full_statistics(small_result, n_trials=10)
+    assert assumed["trials_sr_variance"] == 0.25 and assumed["trials_sr_variance_assumed"] == 1.0
+    one, reasons = metrics.full_statistics(small_result)
+    assert math.isnan(one["trials_sr_variance"]) and "n_trials" in reasons["trials_sr_variance"]
+
+
+def test_daily_returns_from_the_day_ends_equal_fx_daily_returns():
+    """A search computes the FX-day calendar once; on the bundled sample (a year of H1, DST
+    changes, weekends) its returns are fx_daily_returns' to the last digit."""
+    from tests.conftest import REPO
+
+    from fxjudge.data.load import load_bars
+
+    bars = load_bars(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv")
+    equity = pd.Series(1000 + np.cumsum(np.random.default_rng(5).normal(0, 1, len(bars))),
+                       index=bars.index)
+    days, ends = metrics.fx_day_ends(bars.index)
+    fast = metrics.daily_returns_at(equity.to_numpy(), ends, 1000.0)
+    slow = metrics.fx_daily_returns(equity, start_value=1000.0)
+    np.testing.assert_array_equal(fast, slow.to_numpy())
+    assert days.equals(slow.index)
+
+
+def test_max_consecutive_counts_runs_as_a_loop_would():
+    def loop(values, losses):
+        longest = run = 0
+        for value in values:
+            run = run + 1 if (value < 0 if losses else value > 0) else 0
+            longest = max(longest, run)
+        return float(longest)
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        values = rng.integers(-2, 3, size=int(rng.integers(1, 40))).astype(float)
+        for losses in (True, False):
+            assert metrics.max_consecutive(values, losses) == loop(values, losses)
+    assert metrics.max_consecutive([1.0, -1, -1, 0, -1], losses=True) == 2.0
+    assert math.isnan(metrics.max_consecutive([]))

@@ -141,6 +141,7 @@ pairs at once, margin that moves with the price.
 """
 
 from fxjudge.engine.costs import Account, Costs, Sizing
-from fxjudge.engine.engine import EngineResult, simulate
+from fxjudge.engine.engine import EngineResult, Prepared, prepare, simulate, simulate_prepared
 
-__all__ = ["Account", "Costs", "EngineResult", "Sizing", "simulate"]
+__all__ = ["Account", "Costs", "EngineResult", "Prepared", "Sizing", "prepare", "simulate",
+           "simulate_prepared"]

@@ -35,6 +35,32 @@ class EngineResult:
     engine: str = "compiled"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Bars checked and turned into arrays for one pair, costs, account and conversion: what
+    `simulate` does before every run, done once for runs that share them (a search's trials).
+
+    Made by `prepare`, run by `simulate_prepared`; the costs and account travel inside, so a
+    run cannot be given other ones than its market was priced with.
+    """
+
+    index: pd.DatetimeIndex
+    pair: FxPair
+    costs: Costs
+    account: Account
+    market: inputs.Market
+    notes: tuple[str, ...]
+
+
+def prepare(bars: pd.DataFrame, *, pair: FxPair | str, costs: Costs, account: Account,
+            conversion: Conversion = None, lower_bars: pd.DataFrame | None = None) -> Prepared:
+    """Check `bars` (and `lower_bars`) and price them for `simulate_prepared`: bid and ask,
+    spread, conversion rates and rollover nights (see `simulate` for the arguments)."""
+    pair = FxPair.parse(pair)
+    market, notes = inputs.market(bars, pair, costs, account, conversion, lower_bars)
+    return Prepared(bars.index, pair, costs, account, market, tuple(notes))
+
+
 def simulate(
     bars: pd.DataFrame,
     signals: pd.Series,
@@ -63,21 +89,46 @@ def simulate(
     `engine` is ``"compiled"`` (numba, the default) or ``"backtrader"`` (the reference; both give
     the same trades); `progress(bars_done, bars_total)` is called about every 1 % of the bars.
     Raises `ConfigError`/`DataError` before running on bad input.
+
+    The same as ``simulate_prepared(prepare(bars, ...), signals, levels, ...)``.
     """
     if engine not in ENGINES:
         raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
-    pair = FxPair.parse(pair)
     inputs.check_rules(sizing, rules, levels)
-    market, notes = inputs.market(bars, pair, costs, account, conversion, lower_bars)
-    orders = inputs.orders(bars.index, signals, levels, probability, entries_allowed)
-    if len(bars) and orders.signal[-1] != 0:
-        last = bars.index[-1]
-        notes.append(f"the signal on the last bar ({last}) has no next open: not executed")
+    prepared = prepare(bars, pair=pair, costs=costs, account=account, conversion=conversion,
+                       lower_bars=lower_bars)
+    return simulate_prepared(prepared, signals, levels, rules=rules, sizing=sizing,
+                             probability=probability, entries_allowed=entries_allowed,
+                             progress=progress, engine=engine)
+
+
+def simulate_prepared(
+    prepared: Prepared,
+    signals: pd.Series,
+    levels: pd.DataFrame | None = None,
+    *,
+    rules: ExitRules,
+    sizing: Sizing,
+    probability: pd.Series | None = None,
+    entries_allowed: pd.Series | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    engine: str = "compiled",
+) -> EngineResult:
+    """`simulate` on bars already `prepare`d: the signals (on the prepared bars' index) and
+    the other arguments as `simulate` takes them."""
+    if engine not in ENGINES:
+        raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
+    inputs.check_rules(sizing, rules, levels)
+    market, notes = prepared.market, list(prepared.notes)
+    index = prepared.index
+    orders = inputs.orders(index, signals, levels, probability, entries_allowed)
+    if len(index) and orders.signal[-1] != 0:
+        notes.append(f"the signal on the last bar ({index[-1]}) has no next open: not executed")
     if engine == "compiled":
         from fxjudge.engine import compiled as implementation
     else:
         from fxjudge.engine import backtrader_engine as implementation
-    run = implementation.run(market, orders, rules=rules, costs=costs, account=account,
-                             sizing=sizing, progress=progress)
+    run = implementation.run(market, orders, rules=rules, costs=prepared.costs,
+                             account=prepared.account, sizing=sizing, progress=progress)
     trades, equity, skipped = frames.tables(market.times, run)
     return EngineResult(trades, equity, notes + skipped, engine)

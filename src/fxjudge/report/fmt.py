@@ -16,7 +16,8 @@ FRACTION = {"win_rate", "psr", "dsr"}  # shown as percent
 INTEGER = {"trades", "max_consecutive_wins", "max_consecutive_losses", "days", "n_trials",
            "periods_per_year"}
 DECIMALS = {"expectancy_pips": 1, "total_pips": 1, "trades_per_month": 1, "max_drawdown_days": 0,
-            "min_trl_days": 0, "years": 2, "min_trl_years": 1, "sharpe_daily": 4, "dsr_sr0": 4}
+            "min_trl_days": 0, "years": 2, "min_trl_years": 1, "sharpe_daily": 4, "dsr_sr0": 4,
+            "trials_sr_variance": 6}
 
 
 def money_decimals(currency: str) -> int:

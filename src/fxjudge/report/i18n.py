@@ -94,6 +94,12 @@ EN: dict[str, str] = {
     "min_trl_days": "MinTRL (FX days)",
     "min_trl_years": "MinTRL (years)",
     "n_trials": "Configurations tried",
+    "trials_sr_variance": "Variance of the trials' daily Sharpe ratios",
+    "variance_assumed": "assumed: 1/(days − 1), as if every trial were pure noise; this "
+                        "deflates less than a real search's spread usually does (give the "
+                        "trials' Sharpe ratios with --trials-sharpes, or their variance with "
+                        "--trials-sr-variance)",
+    "variance_given": "given: {source}",
     "periods_per_year": "Periods per year",
     "days_unit": "days",
     "na": "n/a",
@@ -308,6 +314,11 @@ JA: dict[str, str] = {
     "min_trl_days": "MinTRL（FX日）",
     "min_trl_years": "MinTRL（年）",
     "n_trials": "試した設定数",
+    "trials_sr_variance": "試した設定の日次シャープレシオの分散",
+    "variance_assumed": "仮定値：1/(日数 − 1)（すべての設定が純粋なノイズとした場合）。実際の探索の"
+                        "ばらつきより補正が弱くなりがちです（--trials-sharpes で各設定のシャープ"
+                        "レシオを、または --trials-sr-variance で分散を指定してください）",
+    "variance_given": "指定値：{source}",
     "periods_per_year": "年間期間数",
     "days_unit": "日",
     "na": "該当なし",

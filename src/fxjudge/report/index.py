@@ -1,9 +1,11 @@
 """`build_index`: ``reports/index.html``, the list of every run, rebuilt from what runs saved.
 
 Each run folder is read, never recomputed: ``config.toml`` and ``stats.json`` for a plain run,
-``with_judge/`` and ``without_judge/`` plus ``judge.json`` for a judged one. So the index can be
-rebuilt at any time, and a folder that is not a run (or is half-written) is skipped. Rows are
-newest first and sortable by any column; each links to the run's ``report.html``.
+``with_judge/`` and ``without_judge/`` plus ``judge.json`` for a judged one, ``search.toml`` and
+``summary.json`` for a search (its numbers are its winner's, ``best/`` or, walk-forward, the
+stitched run's ``oos/``). So the index can be rebuilt at any time, and a folder that is not a
+run (or is half-written) is skipped. Rows are newest first and sortable by any column; each
+links to the run's ``report.html`` or the search's ``optimize.html``.
 """
 
 from __future__ import annotations
@@ -37,13 +39,20 @@ class IndexRow:
     judged: bool
     cells: list[tuple[str, float | None]]  # (text, sort value) of the numeric columns
     has_report: bool
+    link: str = REPORT_NAME
+    kind: str = ""
 
 
 NUMERIC = ("trades", "net_profit", "return_pct", "max_drawdown_pct", "sharpe", "profit_factor")
 
 
+SEARCH_FILE, SUMMARY_FILE, SEARCH_PAGE = "search.toml", "summary.json", "optimize.html"
+
+
 def read_run(folder: Path) -> IndexRow | None:
     """The index row of run `folder`, or None when it is not a (complete) saved run."""
+    if (folder / SEARCH_FILE).exists():
+        return read_search(folder)
     judged = (folder / "judge.json").exists()
     main = folder / "with_judge" if judged else folder
     try:
@@ -71,6 +80,38 @@ def read_run(folder: Path) -> IndexRow | None:
         judged=judged, cells=cells, has_report=(folder / REPORT_NAME).exists())
 
 
+def read_search(folder: Path) -> IndexRow | None:
+    """The index row of a search folder: its settings, and the numbers of what it ran last
+    (its winner in ``best/``, or a walk-forward's stitched run in ``oos/``)."""
+    walk = (folder / "oos").is_dir()
+    try:
+        config = tomllib.loads((folder / SEARCH_FILE).read_text())
+        summary = json.loads((folder / SUMMARY_FILE).read_text())
+        main = folder / ("oos" if walk else "best")
+        if (main / "judge.json").exists():
+            main = main / "with_judge"
+        stats = json.loads((main / "stats.json").read_text()).get("stats", {})
+    except (OSError, ValueError):
+        return None
+    data, strategy = config.get("data", {}), config.get("strategy", {})
+    settings = config.get("optimize", {})
+    currency = str(config.get("account", {}).get("currency", ""))
+    cells = [(fmt.statistic(n, _number(stats.get(n)), currency), _number(stats.get(n)))
+             for n in NUMERIC]
+    cells.append(("", None))
+    best = (summary.get("best") or {}).get("params") or {}
+    what = "walk-forward" if walk else f"{settings.get('method', '')} search"
+    params = (f"{what} of {summary.get('n_trials', 0)} configurations; best "
+              + ", ".join(f"{k}={v}" for k, v in best.items() if k in settings.get("space", {})))
+    return IndexRow(
+        folder=folder.name, created=str(config.get("created", ""))[:16].replace("T", " "),
+        strategy=str(strategy.get("name", "")), params=params, pair=str(data.get("pair", "")),
+        timeframe=str(data.get("timeframe", "")),
+        period=f"{str(data.get('start', ''))[:10]} – {str(data.get('end', ''))[:10]}",
+        judged=(main.name == "with_judge"), cells=cells,
+        has_report=(folder / SEARCH_PAGE).exists(), link=SEARCH_PAGE, kind=what)
+
+
 def _number(value) -> float | None:
     if isinstance(value, int | float) and math.isfinite(value):
         return float(value)
@@ -92,6 +133,6 @@ def build_index(reports_dir: str | Path, *, lang: str = "en") -> Path:
                 if folder.is_dir() and (row := read_run(folder)) is not None]
         headers = [t[name] for name in NUMERIC] + [t["judge_p_value"]]
         html = environment().get_template("index.html.j2").render(
-            lang=lang, t=t, rows=rows, headers=headers, report_name=REPORT_NAME,
+            lang=lang, t=t, rows=rows, headers=headers,
             folder=str(reports_dir), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
         return write_atomic(path, html)

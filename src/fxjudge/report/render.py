@@ -46,7 +46,7 @@ ALL_STATS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "calma
              "max_consecutive_losses", "sqn", "trades", "trades_per_month", "exposure_pct",
              "total_pips", "commission_paid", "swap_net", "years", "periods_per_year")
 ROBUSTNESS = ("psr", "dsr", "dsr_sr0", "min_trl_days", "min_trl_years", "sharpe_daily", "days",
-              "skew", "kurtosis", "n_trials")
+              "skew", "kurtosis", "n_trials", "trials_sr_variance")
 REPORT_PACKAGES = ("jinja2", "plotly")
 
 
@@ -111,7 +111,10 @@ def render_report(
 
     `bars` are the prices for the price chart; without them the run's data source is read
     again (and the chart left out, with the reason, when it cannot be). `n_trials` is the number
-    of configurations tried for the DSR (default: the config's ``n_trials``, else 1).
+    of configurations tried for the DSR (default: the config's ``n_trials``, else 1); the
+    variance of their Sharpe ratios is the config's ``trials_sr_variance`` (per day, ddof 1,
+    described by ``trials_sr_variance_source``), else assumed, and the robustness table says
+    which.
     `command` is the command line that reproduces the run (default: the config's ``command``).
     """
     t = labels(lang)
@@ -121,8 +124,10 @@ def render_report(
     main = result.with_judge if judged else result
     config = result.config
     trials = int(n_trials or config.get("n_trials") or 1)
-    stats, reasons = full_statistics(main, n_trials=trials)
-    base = full_statistics(result.without_judge, n_trials=trials) if judged else None
+    variance = config.get("trials_sr_variance")
+    stats, reasons = full_statistics(main, n_trials=trials, trials_sr_variance=variance)
+    base = full_statistics(result.without_judge, n_trials=trials,
+                           trials_sr_variance=variance) if judged else None
     rejected = _rejected(result) if judged else None
     if bars is None:
         bars, price_problem = load_price_bars(config)
@@ -145,7 +150,8 @@ def render_report(
         "charts": _run_charts(result, main, bars, price_problem, rejected, t),
         "judge": _judge_context(result, t) if judged else None,
         "stats_rows": _stat_rows(ALL_STATS, (stats, reasons), base, main.currency, t),
-        "robustness_rows": _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t),
+        "robustness_rows": _variance_source(
+            _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t), stats, config, t),
         "table": _table(rows, config, main.currency, t),
         "csv_name": csv_path.name,
         "config_toml": tomli_w.dumps(toml_safe(config)),
@@ -216,6 +222,22 @@ def _stat_rows(names, main: tuple[dict, dict], base: tuple[dict, dict] | None, c
                 "reason": reasons.get(name, "") if isinstance(value, float) and math.isnan(value)
                 else ""})
         rows.append(row)
+    return rows
+
+
+def _variance_source(rows: list[dict], stats: dict, config: dict, t: dict) -> list[dict]:
+    """Say under the trials' Sharpe variance where it came from: given (and how) or assumed."""
+    if stats.get("n_trials", 1) <= 1:
+        return rows
+    if stats.get("trials_sr_variance_assumed") == 1.0:
+        note = t["variance_assumed"]
+    else:
+        note = t["variance_given"].format(source=config.get("trials_sr_variance_source")
+                                          or "trials_sr_variance")
+    for row in rows:
+        if row["label"] == t["trials_sr_variance"]:
+            for cell in row["cells"]:
+                cell["reason"] = cell["reason"] or note
     return rows
 
 

@@ -11,6 +11,11 @@ Conventions (also printed in reports):
 - PSR, DSR and MinTRL take the **per-period** Sharpe ratio (not annualised: feeding an annualised
   one is a classic bug) and the raw kurtosis (3 for a normal distribution), following Bailey and
   López de Prado (2012, 2014).
+- DSR's variance of the trials' Sharpe ratios is the **sample** variance (``ddof=1``,
+  `TRIALS_SR_DDOF`) of their per-period Sharpes: the trials are a sample of what the search
+  could have tried, and ddof 1 is the unbiased estimate of that spread (and the cautious one: it
+  deflates more than ddof 0). Without the trials' Sharpes the variance is *assumed*: see
+  `full_statistics`.
 - Undefined is NaN, never a sentinel; `undefined_reason` says why a value is NaN.
 """
 
@@ -42,6 +47,24 @@ def fx_daily_returns(equity: pd.Series, start_value: float | None = None) -> pd.
     base = equity.iloc[0] if start_value is None else start_value
     previous = np.r_[base, closes.to_numpy()[:-1]]
     return pd.Series(closes.to_numpy() / previous - 1.0, index=closes.index, name="return")
+
+
+def fx_day_ends(index: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The FX days of a time-ordered UTC `index` (their starts) and the position in `index` of
+    each day's last time: what `fx_daily_returns` groups by, computed once for many curves."""
+    if len(index) == 0:
+        return pd.DatetimeIndex([], tz="UTC"), np.array([], dtype=np.int64)
+    days = bucket_starts(pd.DatetimeIndex(index), timeframe("D1"))
+    codes = days.asi8
+    ends = np.r_[np.flatnonzero(codes[1:] != codes[:-1]), len(codes) - 1]
+    return days[ends], ends
+
+
+def daily_returns_at(values: np.ndarray, ends: np.ndarray, start_value: float) -> np.ndarray:
+    """`fx_daily_returns` of the equity `values` on a time-ordered index whose FX days end at
+    positions `ends` (`fx_day_ends`): each day's last value over the previous day's."""
+    closes = np.asarray(values, dtype=float)[ends]
+    return closes / np.r_[start_value, closes[:-1]] - 1.0
 
 
 def _clean(returns) -> np.ndarray:
@@ -128,6 +151,22 @@ def expected_max_sharpe(n_trials: int) -> float:
     return (1 - EULER_GAMMA) * _NORMAL.inv_cdf(1 - 1 / n_trials) + EULER_GAMMA * _NORMAL.inv_cdf(
         1 - 1 / (n_trials * math.e)
     )
+
+
+#: ddof of the variance of the trials' per-period Sharpe ratios in the DSR (see the docstring).
+TRIALS_SR_DDOF = 1
+
+
+def trials_sr_variance(sharpes, ddof: int = TRIALS_SR_DDOF) -> float:
+    """Variance of the trials' per-period Sharpe ratios (NaN ones ignored), ddof 1 by default.
+
+    NaN with fewer than ``ddof + 1`` finite Sharpes (one trial has no spread to measure).
+    """
+    values = _clean(sharpes)
+    values = values[np.isfinite(values)]
+    if len(values) <= ddof:
+        return math.nan
+    return float(np.var(values, ddof=ddof))
 
 
 def deflated_sharpe_ratio(
@@ -268,11 +307,10 @@ def max_consecutive(pnl, losses: bool = True) -> float:
     if len(values) == 0:
         return math.nan
     hit = values < 0 if losses else values > 0
-    longest = run = 0
-    for flag in hit:
-        run = run + 1 if flag else 0
-        longest = max(longest, run)
-    return float(longest)
+    if not hit.any():
+        return 0.0
+    edges = np.flatnonzero(np.diff(np.r_[False, hit, False].astype(np.int8)))
+    return float((edges[1::2] - edges[::2]).max())  # each run's end minus its start
 
 
 def sqn(pnl) -> float:
@@ -342,8 +380,11 @@ def full_statistics(
     - ``min_trl_days`` / ``min_trl_years``: days of track record for PSR(0) >= 1 − `alpha`;
     - ``dsr`` and ``dsr_sr0`` when `n_trials` > 1 configurations were tried: PSR against the
       best per-period Sharpe expected by luck. `trials_sr_variance` is the variance of the
-      trials' per-period Sharpes; when it is not known, the sampling variance of a Sharpe
-      estimate whose true value is 0, 1 / (days − 1), is used (every trial pure noise).
+      trials' per-period Sharpes (ddof 1, as the function `trials_sr_variance`); when it is not
+      known, the sampling variance of a Sharpe estimate whose true value is 0, 1 / (days − 1),
+      is *assumed* (every trial pure noise), which deflates far less than a real search's
+      spread usually does; ``trials_sr_variance`` in the output is the variance used (NaN with one
+      trial) and ``trials_sr_variance_assumed`` is 1.0 when it was assumed.
 
     Commission is what was paid (>= 0); ``swap_net`` is signed (negative: swap was paid).
     """
@@ -354,7 +395,8 @@ def full_statistics(
     net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
     years = span_years(pd.DatetimeIndex(equity.index)) if len(equity) else math.nan
     final = float(curve.iloc[-1]) if len(curve) else balance
-    daily = fx_daily_returns(curve, start_value=balance)
+    daily = result.daily if getattr(result, "daily", None) is not None else fx_daily_returns(
+        curve, start_value=balance)
     growth = cagr(balance, final, years)
     stats |= {
         "cagr_pct": growth * 100,
@@ -377,14 +419,16 @@ def full_statistics(
         "swap_net": float(trades["swap"].sum()) if len(trades) else 0.0,
         "years": years,
     }
-    stats |= _robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
+    stats |= robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
     for name, value in stats.items():
         if isinstance(value, float) and math.isnan(value) and name not in reasons:
             reasons[name] = _reason(name, len(trades), net, stats)
     return stats, reasons
 
 
-def _robustness(daily, n_trials, trials_sr_variance, alpha, periods_per_year) -> dict:
+def robustness(daily, n_trials: int = 1, trials_sr_variance: float | None = None,
+               alpha: float = 0.05, periods_per_year: float = 252) -> dict[str, float]:
+    """The robustness statistics of `full_statistics` (PSR, MinTRL, DSR...) from daily returns."""
     r = _clean(daily)
     days = len(r)
     sr = float(np.mean(r) / np.std(r, ddof=1)) if days > 1 and np.std(r, ddof=1) > 0 else math.nan
@@ -393,19 +437,26 @@ def _robustness(daily, n_trials, trials_sr_variance, alpha, periods_per_year) ->
     trl = min_track_record_length(sr, 0.0, skew, kurt, alpha) if not math.isnan(sr) else math.nan
     out = {"sharpe_daily": sr, "days": float(days), "skew": skew, "kurtosis": kurt, "psr": psr,
            "min_trl_days": trl, "min_trl_years": trl / periods_per_year,
-           "n_trials": float(n_trials), "dsr": math.nan, "dsr_sr0": math.nan}
-    if n_trials > 1 and not math.isnan(sr) and days > 1:
-        variance = trials_sr_variance if trials_sr_variance is not None else 1.0 / (days - 1)
-        out["dsr"], out["dsr_sr0"] = deflated_sharpe_ratio(sr, variance, n_trials, days, skew,
-                                                           kurt)
+           "n_trials": float(n_trials), "dsr": math.nan, "dsr_sr0": math.nan,
+           "trials_sr_variance": math.nan, "trials_sr_variance_assumed": math.nan}
+    if n_trials > 1 and days > 1:
+        assumed = trials_sr_variance is None
+        variance = 1.0 / (days - 1) if assumed else float(trials_sr_variance)
+        out["trials_sr_variance"] = variance
+        out["trials_sr_variance_assumed"] = float(assumed)
+        if not math.isnan(sr):
+            out["dsr"], out["dsr_sr0"] = deflated_sharpe_ratio(sr, variance, n_trials, days,
+                                                               skew, kurt)
     return out
 
 
 def _reason(name: str, n_trades: int, net: np.ndarray, stats: dict) -> str:
     """Why statistic `name` is NaN, in words for the report."""
-    if name in ("dsr", "dsr_sr0") and stats["n_trials"] <= 1:
+    if name in ("dsr", "dsr_sr0", "trials_sr_variance", "trials_sr_variance_assumed") \
+            and stats["n_trials"] <= 1:
         return "one configuration tried: DSR needs the number of trials (n_trials > 1)"
-    if name in ("sharpe_daily", "psr", "sortino", "skew", "kurtosis", "dsr", "dsr_sr0"):
+    if name in ("sharpe_daily", "psr", "sortino", "skew", "kurtosis", "dsr", "dsr_sr0",
+                "trials_sr_variance", "trials_sr_variance_assumed"):
         return "too few FX days, or flat equity"
     if name in ("min_trl_days", "min_trl_years"):
         return "the daily Sharpe is not above 0: no track record length makes it significant"

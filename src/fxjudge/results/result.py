@@ -32,14 +32,20 @@ def summary_statistics(
     *,
     initial_balance: float,
     periods_per_year: float = PERIODS_PER_YEAR,
+    daily: pd.Series | None = None,
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """The first set of statistics and, for each NaN among them, the reason."""
+    """The first set of statistics and, for each NaN among them, the reason.
+
+    `daily` are the equity's FX-day returns when the caller already has them (`metrics.
+    fx_daily_returns` of ``equity["equity"]`` from `initial_balance`); else they are computed.
+    """
     net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
     final = float(equity["equity"].iloc[-1]) if len(equity) else initial_balance
     drawdown_fraction, drawdown_money = metrics.max_drawdown(
         np.r_[initial_balance, equity["equity"].to_numpy(dtype=float)]
     )
-    daily = metrics.fx_daily_returns(equity["equity"], start_value=initial_balance)
+    if daily is None:
+        daily = metrics.fx_daily_returns(equity["equity"], start_value=initial_balance)
     stats = {
         "net_profit": final - initial_balance,
         "return_pct": (final / initial_balance - 1) * 100,
@@ -76,13 +82,16 @@ class BacktestResult:
     config: dict
     notes: list[str] = field(default_factory=list)
     periods_per_year: float = PERIODS_PER_YEAR
+    #: the equity's FX-day returns from the initial balance, when the maker already has them (a
+    #: search computes the FX-day calendar once for all its trials); None: computed when needed
+    daily: pd.Series | None = field(default=None, repr=False)
 
     @cached_property
     def _statistics(self) -> tuple[dict[str, float], dict[str, str]]:
         balance = float(self.config.get("account", {}).get("balance", 0.0))
         return summary_statistics(
             self.trades, self.equity, initial_balance=balance,
-            periods_per_year=self.periods_per_year,
+            periods_per_year=self.periods_per_year, daily=self.daily,
         )
 
     @property
