@@ -1,4 +1,5 @@
-"""The import graph follows the flow of DESIGN.md §1: a stage imports only stages to its left."""
+"""The import graph follows the flow of docs/architecture.md: a stage imports only stages to its
+left."""
 
 import ast
 from pathlib import Path
@@ -42,6 +43,12 @@ def test_stages_import_only_to_their_left_and_libraries_stay_in_their_stage():
     assert problems == []
 
 
-def test_strategies_never_import_backtrader():
-    for path in (PACKAGE.parents[1] / "strategies").glob("*.py"):
-        assert not any(n.split(".")[0] == "backtrader" for n in imports_of(path)), path
+def test_bundled_strategies_import_only_the_strategy_api():
+    """A strategy reads like the ones users write: the strategy API, the indicators, errors."""
+    allowed = {"fxjudge.errors", "fxjudge.features", "fxjudge.features.indicators",
+               "fxjudge.signals.strategy", "fxjudge.data.bars"}
+    files = sorted((PACKAGE / "strategies").glob("*.py"))
+    assert len(files) > 5
+    for path in files:
+        ours = {n for n in imports_of(path) if n.split(".")[0] in ("fxjudge", "backtrader")}
+        assert ours <= allowed, (path.name, ours - allowed)

@@ -1,18 +1,16 @@
 """`fxjudge run`, the README's main job, and rerunning a run exactly from its config.toml."""
 
-import shutil
 
 import pandas as pd
 import pytest
 
 from fxjudge.cli import main
-from tests.conftest import REPO
+from fxjudge.config import sample_path
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     folder = tmp_path_factory.mktemp("project")
-    shutil.copytree(REPO / "strategies", folder / "strategies")
     return folder
 
 
@@ -63,7 +61,7 @@ def test_report_rebuilds_from_a_saved_run(main_job, capsys):
 
 
 def test_trials_flag_feeds_the_reports_dsr(project):
-    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    sample = sample_path()
     before = {p for p in (project / "reports").iterdir() if p.is_dir()}
     assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
                  str(sample), "--spread-pips", "0.8", "--trials", "20"]) == 0

@@ -3,7 +3,7 @@
 The front door: everything a user needs is imported from here.
 
 >>> import fxjudge
->>> bars = fxjudge.load_bars("data/sample/EURUSD_H1_2017_ASK.csv")  # doctest: +SKIP
+>>> bars = fxjudge.load_bars(fxjudge.sample_path())  # doctest: +SKIP
 >>> result = fxjudge.backtest(bars, "bollinger_reversion", costs={"spread_pips": 0.8},
 ...                           judge="walk-forward")  # doctest: +SKIP
 
@@ -19,6 +19,7 @@ import importlib
 _EXPORTS = {
     "backtest": "fxjudge.api",
     "train_judge": "fxjudge.api",
+    "sample_path": "fxjudge.config",
     "check_bars": "fxjudge.data.bars",
     "load_bars": "fxjudge.data.load",
     "load_ticks": "fxjudge.data.load",

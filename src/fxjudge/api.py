@@ -45,7 +45,7 @@ from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
-from fxjudge.signals.loader import load_strategy
+from fxjudge.signals.loader import load_strategy, strategy_origin
 from fxjudge.signals.strategy import Strategy, run_signals
 
 PACKAGES = ("fxjudge", "pandas", "numpy", "backtrader", "scikit-learn", "ta")
@@ -197,6 +197,7 @@ def backtest(
             "name": _strategy_name(strategy, chosen),
             "class": type(chosen).__name__,
             "params": dataclasses.asdict(chosen.params),
+            **strategy_origin(strategy, project),
         },
         "costs": dataclasses.asdict(costs),
         "account": dataclasses.asdict(account),

@@ -51,17 +51,15 @@ def _root(
 
 @app.command("strategies")
 def strategies() -> None:
-    """List the strategies in strategies/ with their parameters and docstrings."""
-    from fxjudge.signals.loader import list_strategies
+    """List the bundled strategies and the project's strategies/, with their parameters."""
+    from fxjudge.signals.loader import BUNDLED, list_strategies
 
-    found = list_strategies(config.project_dir())
-    if not found:
-        console.print(f"No strategies in {config.strategies_dir()}")
-        return
-    for info in found:
+    for info in list_strategies(config.project_dir()):
         params = ", ".join(f"{k}={v!r}" for k, v in info.params.items())
-        say((info.name, "bold"), f" ({info.cls.__name__}): {info.summary}")
+        say((info.name, "bold"), f" ({info.cls.__name__}, {info.origin}): {info.summary}")
         console.print(f"    {params}")
+        if info.origin != BUNDLED:
+            console.print(f"    {info.path}")
 
 
 @app.command("backtest")
@@ -178,6 +176,7 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
         )
     if merged.get("n_trials"):
         result.config["n_trials"] = int(merged["n_trials"])
+    _say_strategy(result.config["strategy"], merged.get("strategy", {}).get("file"), lang)
     folder = save_run(result)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command)
@@ -194,6 +193,20 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
             console.print(f"  - {note}")
     say(("report", "green"), f" {report}")
     return result, report
+
+
+def _say_strategy(ran: dict, recorded: str | None, lang: str) -> None:
+    """Which strategy file ran (bundled, the project's, or the project's over a bundled one),
+    and a warning when a rerun's config.toml recorded another file."""
+    from fxjudge.report.i18n import labels
+
+    t = labels(lang)
+    key = {"bundled": "strategy_bundled", "project": "strategy_project"}.get(
+        ran.get("origin", ""), "strategy_override" if ran.get("origin") else "strategy_given")
+    say((t["strategy"], "bold"), " ", t[key].format(name=ran["name"], file=ran.get("file", "")))
+    if recorded and ran.get("file") and recorded != ran["file"]:
+        say(("WARNING:", "bold red"), " ", (t["strategy_moved"].format(
+            recorded=recorded, file=ran["file"]), "yellow"))
 
 
 #: The main job's defaults: the bundled sample, a strategy with stop, target and time exits

@@ -17,7 +17,9 @@ key is an error with "did you mean")::
                 train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
 
 A saved run's config.toml also records what it ran on (``[data] bars, price_side,
-fingerprint``, ``versions``, ``created``): those are read back without complaint and ignored.
+fingerprint``, ``[strategy] class, origin, file``, ``versions``, ``created``): those are read
+back without complaint and ignored (the strategy is found by name again; the CLI warns when
+that is now another file).
 
 `resolve` turns the merged dictionary into the objects the engine takes, and `to_toml_dict`
 gives back the complete configuration (defaults filled in) that reruns the run exactly.
@@ -41,7 +43,8 @@ from fxjudge.typed import check_value, checked_fields, unknown_name
 DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "conversion")
 #: What a saved run records besides its settings: read back without complaint, never used;
 #: and ``n_trials`` (top level), the configurations tried, which the report's DSR uses.
-RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
+RECORDED = {"data": ("bars", "price_side", "fingerprint"),
+            "strategy": ("class", "origin", "file")}
 RECORDED_TOP = ("versions", "created", "command", "n_trials")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "data": DATA_KEYS + RECORDED["data"],
@@ -57,7 +60,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "data": {"source": str, "pair": str, "timeframe": str, "start": _DAY, "end": _DAY,
              "format": str, "tz": str, "conversion": float, "bars": int, "price_side": str,
              "fingerprint": str},
-    "strategy": {"name": str, "params": dict, "class": str},
+    "strategy": {"name": str, "params": dict, "class": str, "origin": str, "file": str},
     "judge": {"mode": str, **JUDGE_OPTION_TYPES},
     **{name: typing.get_type_hints(cls)
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},

@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 
 from fxjudge import api
+from fxjudge.config import sample_path
 from fxjudge.data.load import load_bars
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import BacktestResult
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 COSTS = {"spread_pips": 0.8}
 JUDGED_STRATEGY = "bollinger_reversion"
 JUDGE_OPTIONS = {"retrain": "monthly", "min_train": 60, "importance_repeats": 2, "n_jobs": 1}

@@ -12,7 +12,6 @@ from fxjudge.errors import DataError
 from fxjudge.report import build_index, load_run, write_run_report
 from fxjudge.report.command import backtest_command
 from fxjudge.results.judged import JudgedResult
-from tests.conftest import REPO
 from tests.report.conftest import XSS
 
 
@@ -101,7 +100,6 @@ def test_write_run_report_writes_the_report_and_the_index(tmp_path, plain_result
 
 
 def test_the_reproducing_command_reruns_the_same_trades(tmp_path, plain_result, capsys):
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     command = backtest_command(plain_result.config)
     words = shlex.split(command)
     assert words[:2] == ["fxjudge", "backtest"]

@@ -223,6 +223,11 @@ EN: dict[str, str] = {
     "index_note": "Every run folder under this directory; click a header to sort.",
     "judge_net_profit": "Net profit with judge",
     "judge_p_value": "Judge p-value",
+    "strategy_bundled": "{name}: bundled with fxjudge ({file})",
+    "strategy_project": "{name}: the project's {file}",
+    "strategy_override": "{name}: the project's {file}, which overrides the bundled one",
+    "strategy_given": "{name}: given as a class ({file})",
+    "strategy_moved": "the run file recorded the strategy {recorded}; this run used {file}",
 }
 
 JA: dict[str, str] = {
@@ -434,6 +439,11 @@ JA: dict[str, str] = {
     "index_note": "このフォルダ内のすべての実行。見出しをクリックすると並べ替えます。",
     "judge_net_profit": "判定ありの純利益",
     "judge_p_value": "判定のp値",
+    "strategy_bundled": "{name}：fxjudge同梱（{file}）",
+    "strategy_project": "{name}：プロジェクトの {file}",
+    "strategy_override": "{name}：プロジェクトの {file}（同名の同梱戦略より優先）",
+    "strategy_given": "{name}：クラスとして指定（{file}）",
+    "strategy_moved": "実行ファイルに記録された戦略は {recorded}、今回使用したのは {file} です",
 }
 
 _ALL = {"en": EN, "ja": JA}
