@@ -71,6 +71,10 @@ def test_the_wheel_holds_the_package_data_and_is_the_fxjudge_imported(installed,
     assert Path(sample).is_relative_to(env_dir) and Path(sample).stat().st_size > 400_000
     assert (Path(sample).parent / "LICENSE-gym-anytrading.txt").exists()
     assert "bollinger_reversion" in names.split(",") and "sma_cross" in names.split(",")
+    _run(env_dir / "bin" / "fxjudge", "init", "fx", cwd=tmp_path, env=env)
+    for name in ("run.toml", "README.md", "strategies/my_strategy.py",
+                 "data/sample/EURUSD_H1_2017_ASK.csv"):
+        assert (tmp_path / "fx" / name).is_file(), name
 
 
 def test_fxjudge_run_in_an_empty_folder_writes_the_report(installed, tmp_path):

@@ -49,6 +49,22 @@ def _root(
         os.environ[config.ENV_PROJECT_DIR] = str(project_dir)
 
 
+@app.command("init")
+def init(
+    folder: Annotated[Path | None, typer.Argument(
+        help="The project folder to create (default: the current one).")] = None,
+) -> None:
+    """Create a project: strategies/ with a template, data/ with the sample, reports/,
+    run.toml and a README; never overwrites a file."""
+    from fxjudge.project import init_project
+
+    target = folder if folder is not None else config.project_dir()
+    for path in init_project(target):
+        say(("created", "green"), f" {path}")
+    where = "" if folder is None else f"cd {target} && "
+    console.print(f"Next: {where}fxjudge run; fxjudge backtest --config run.toml")
+
+
 @app.command("strategies")
 def strategies() -> None:
     """List the bundled strategies and the project's strategies/, with their parameters."""
@@ -161,7 +177,7 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
     name = merged.get("strategy", {}).get("name")
     if not name:
         raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")
-    source = data_cfg.get("source") or data_cfg.get("pair")
+    source = config.project_path(data_cfg.get("source")) or data_cfg.get("pair")
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs, account, sizing = runconfig.resolve(merged)

@@ -156,8 +156,9 @@ def train(
     """Train a judge on a period's candidates and save it (skops model + card.json)."""
     from fxjudge import runconfig
     from fxjudge.api import train_judge
+    from fxjudge.config import project_path
 
-    source = data or pair
+    source = project_path(data) or pair
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs = {k: v for k, v in (("spread_pips", spread_pips), ("slippage_pips", slippage_pips))

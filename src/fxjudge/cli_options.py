@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-DataOption = Annotated[str | None, typer.Option("--data", help="A price file or folder.")]
+DataOption = Annotated[str | None, typer.Option(
+    "--data", help="A price file or folder (relative paths: from the project directory).")]
 PairOption = Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")]
 TimeframeOption = Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")]

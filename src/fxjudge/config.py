@@ -36,6 +36,17 @@ def reports_dir(project: str | Path | None = None) -> Path:
     return project_dir(project) / "reports"
 
 
+def project_path(path: str | Path | None, project: str | Path | None = None) -> str | None:
+    """`path` as the CLI reads a run's data source: a relative path that exists under the
+    project directory is taken from there (so a run file's ``source = "data/..."`` means the
+    project's data with `--project-dir` too); anything else is kept as given (a path from the
+    current directory, or a catalog pair such as ``EURUSD``)."""
+    if path is None:
+        return None
+    inside = project_dir(project) / path
+    return str(inside) if not Path(path).is_absolute() and inside.exists() else str(path)
+
+
 def strategies_dir(project: str | Path | None = None) -> Path:
     """Where strategies are loaded from by name."""
     return project_dir(project) / "strategies"
