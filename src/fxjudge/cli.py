@@ -17,7 +17,7 @@ from rich.table import Table
 from fxjudge import cli_judge, config
 from fxjudge import cli_options as opt
 from fxjudge.cli_data import data_app
-from fxjudge.cli_output import console, say
+from fxjudge.cli_output import collected_warnings, console, say, say_warning
 from fxjudge.errors import ConfigError, FxJudgeError
 
 app = typer.Typer(
@@ -181,7 +181,8 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs, account, sizing = runconfig.resolve(merged)
-    with cli_judge.walk_forward_progress(mode == "walk-forward") as progress:
+    with cli_judge.walk_forward_progress(mode == "walk-forward") as progress, \
+            collected_warnings() as warned:
         result = backtest(
             source, name, params=merged.get("strategy", {}).get("params"), costs=costs,
             account=account, sizing=sizing, start=data_cfg.get("start"),
@@ -207,6 +208,10 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
         console.print(table)
         for note in result.notes:
             console.print(f"  - {note}")
+    shown = result.judge_config.get("warnings") or [] if mode is not None else []
+    for message in warned:
+        if message not in shown:
+            say_warning(message)
     say(("report", "green"), f" {report}")
     return result, report
 
@@ -221,8 +226,7 @@ def _say_strategy(ran: dict, recorded: str | None, lang: str) -> None:
         ran.get("origin", ""), "strategy_override" if ran.get("origin") else "strategy_given")
     say((t["strategy"], "bold"), " ", t[key].format(name=ran["name"], file=ran.get("file", "")))
     if recorded and ran.get("file") and recorded != ran["file"]:
-        say(("WARNING:", "bold red"), " ", (t["strategy_moved"].format(
-            recorded=recorded, file=ran["file"]), "yellow"))
+        say_warning(t["strategy_moved"].format(recorded=recorded, file=ran["file"]))
 
 
 #: The main job's defaults: the bundled sample, a strategy with stop, target and time exits

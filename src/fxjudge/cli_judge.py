@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fxjudge import cli_options as opt
-from fxjudge.cli_output import console, say
+from fxjudge.cli_output import collected_warnings, console, say, say_warning
 from fxjudge.errors import ConfigError
 
 judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
@@ -134,7 +134,7 @@ def print_judged(result) -> None:
         f"{_fmt(p['precision_taken'], '.1%')} against {_fmt(p['base_rate'], '.1%')} for all "
         f"(random-filter p = {_fmt(report.random_filter.get('precision_p_value'), '.3f')})")
     for warning in result.judge_config.get("warnings") or []:
-        say(("WARNING:", "bold red"), " ", (warning, "yellow"))
+        say_warning(warning)
 
 
 @judge_app.command("train")
@@ -163,7 +163,8 @@ def train(
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs = {k: v for k, v in (("spread_pips", spread_pips), ("slippage_pips", slippage_pips))
              if v is not None}
-    with console.status("labelling candidates and training the judge ..."):
+    with console.status("labelling candidates and training the judge ..."), \
+            collected_warnings() as warned:
         folder, card = train_judge(
             source, strategy, out, params=runconfig.parse_settings(settings or []) or None,
             costs=costs, start=start, end=end, timeframe=timeframe,
@@ -176,4 +177,6 @@ def train(
                   f"{window['start']} to {window['end']}; validation AUC "
                   f"{_fmt(scores.get('auc'), '.3f')} (purged folds), threshold "
                   f"{_fmt(card.get('threshold'), '.3f')}")
+    for message in warned:
+        say_warning(message)
     say(("wrote", "green"), f" {folder}")

@@ -235,9 +235,8 @@ def test_cli_permissions_reach_the_judge(project, capsys):
             str(SAMPLE), "--spread-pips", "0.8", "--to", "2017-07-01", "--judge", "models/h2"]
     assert main(args) == 2
     assert "--allow-before-training" in capsys.readouterr().err
-    with pytest.warns(UserWarning):
-        assert main([*args, "--allow-before-training", "--set", "fast_bars=10",
-                     "--allow-param-change"]) == 0
+    assert main([*args, "--allow-before-training", "--set", "fast_bars=10",
+                 "--allow-param-change"]) == 0
     out = capsys.readouterr().out
     assert "WARNING" in out and "not out of sample" in out and "fast_bars" in out
     report = sorted((project / "reports").glob("*/report.html"))[-1].read_text()

@@ -111,6 +111,21 @@ def expectancy(values) -> float:
     return float(np.mean(values)) if len(values) else math.nan
 
 
+def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
+    """Standard error of an AUC from `n_positive` wins and `n_negative` losses.
+
+    Hanley and McNeil (1982), Radiology 143:29-36, eq. 2: with Q1 = A/(2-A) and
+    Q2 = 2A^2/(1+A), SE^2 = (A(1-A) + (n1-1)(Q1-A^2) + (n0-1)(Q2-A^2)) / (n1 n0). NaN when
+    the AUC is undefined (NaN, or no wins or no losses).
+    """
+    if not math.isfinite(auc) or n_positive < 1 or n_negative < 1:
+        return math.nan
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_positive - 1) * (q1 - auc**2)
+                + (n_negative - 1) * (q2 - auc**2)) / (n_positive * n_negative)
+    return math.sqrt(max(variance, 0.0))
+
+
 def probabilistic_sharpe_ratio(
     sr: float, sr_star: float, t: int, skew: float, kurt: float
 ) -> float:
