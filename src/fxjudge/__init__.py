@@ -21,6 +21,8 @@ _EXPORTS = {
     "train_judge": "fxjudge.api",
     "sample_path": "fxjudge.config",
     "check_bars": "fxjudge.data.bars",
+    "download": "fxjudge.data.download",
+    "import_download": "fxjudge.data.download",
     "load_bars": "fxjudge.data.load",
     "load_ticks": "fxjudge.data.load",
     "read_file": "fxjudge.data.load",
