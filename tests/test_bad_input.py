@@ -281,6 +281,9 @@ CASES = [
          ("`fast_bars` must be an int, was 3.5",)),
     Case("an unknown currency", _run_file(GOOD_TOML + '[account]\ncurrency = "XXX"\n'),
          ("`currency` must be an ISO currency code",)),
+    # -- the report's clock -------------------------------------------------------------------
+    Case("an unknown --display-tz", lambda f: [*RUN, "--display-tz", "Mars/Olympus"],
+         ("`--display-tz` must be UTC, an IANA zone", "was 'Mars/Olympus'")),
 ]
 
 

@@ -24,7 +24,8 @@ def main_job(project):
 def test_run_is_a_judged_backtest_with_report_and_index(main_job, project):
     code, run = main_job
     assert code == 0
-    assert (run / "report.html").stat().st_size > 1_000_000  # plotly embedded: works offline
+    size = (run / "report.html").stat().st_size
+    assert 1_000_000 < size <= 3_000_000  # plotly embedded (gzipped): works offline, <= 3 MB
     assert (project / "reports" / "index.html").exists()
     for part in ("config.toml", "candidates.csv", "judge.json", "without_judge/trades.csv",
                  "with_judge/trades.csv"):
@@ -40,6 +41,9 @@ def test_run_prints_the_headline_and_the_path(project, capsys):
     out = capsys.readouterr().out
     assert "report.html" in out and "index.html" in out
     assert "ランダム" in out or "証拠" in out  # the Japanese verdict
+    for words in ("判定なし", "判定あり", "純利益", "勝率", "アウトオブサンプル", "レポート",
+                  "をブラウザで開いてください"):
+        assert words in out, words  # and the summary around it
 
 
 def test_config_toml_reruns_the_judged_run_exactly(main_job, project):

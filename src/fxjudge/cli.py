@@ -125,6 +125,7 @@ def backtest_command(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
     lang: opt.LangOption = "en",
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -157,10 +158,11 @@ def backtest_command(
         if trials < 1:
             raise ConfigError(f"`--trials` must be >= 1, was {trials}")
         merged["n_trials"] = trials
-    _execute(merged, lang=lang)
+    _execute(merged, lang=lang, display_tz=display_tz)
 
 
-def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
+def _execute(merged: dict, *, lang: str = "en",
+             display_tz: str | None = None) -> tuple[object, Path]:
     """Run a checked configuration, save it under reports/, write its report and the index.
 
     The one path for `backtest` and `run`: every run ends in reports/<run-id>/report.html.
@@ -168,7 +170,11 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
     from fxjudge import runconfig
     from fxjudge.api import backtest, save_run
     from fxjudge.report import write_run_report
+    from fxjudge.report.display import display_clock
+    from fxjudge.report.i18n import labels
 
+    labels(lang)  # a bad --lang or --display-tz fails before anything runs
+    display_clock(display_tz)
     data_cfg = merged.get("data", {})
     judge_cfg = dict(merged.get("judge") or {})
     mode = judge_cfg.pop("mode", None)
@@ -196,14 +202,17 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
     _say_strategy(result.config["strategy"], merged.get("strategy", {}).get("file"), lang)
     folder = save_run(result)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
-    report = write_run_report(result, folder, lang, command=command)
+    report = write_run_report(result, folder, lang, command=command, display_tz=display_tz)
+    t = labels(lang)
     if mode is not None:
-        cli_judge.print_judged(result)
+        cli_judge.print_judged(result, t)
     else:
-        table = Table(title=f"{result.config['strategy']['name']} on "
-                      f"{result.config['data']['pair']} {result.config['data']['timeframe']}",
+        data = result.config["data"]
+        table = Table(title=t["term_title"].format(strategy=result.config["strategy"]["name"],
+                                                   pair=data["pair"],
+                                                   timeframe=data["timeframe"]),
                       show_header=False)
-        for label, value in result.summary_rows():
+        for label, value in result.summary_rows(t):
             table.add_row(label, value)
         console.print(table)
         for note in result.notes:
@@ -212,7 +221,7 @@ def _execute(merged: dict, *, lang: str = "en") -> tuple[object, Path]:
     for message in warned:
         if message not in shown:
             say_warning(message)
-    say(("report", "green"), f" {report}")
+    say((t["term_report"], "green"), f" {report}")
     return result, report
 
 
@@ -245,19 +254,22 @@ def run(
         Path | None, typer.Argument(help="A run .toml file; default: the bundled sample.")
     ] = None,
     lang: opt.LangOption = "en",
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """The whole verification in one command: backtest with and without the walk-forward AI
     judgment, write the HTML report and the run index, print the headline."""
     from fxjudge import runconfig
+    from fxjudge.report.i18n import labels
     from fxjudge.report.verdict import headline_text
 
     defaults = {**MAIN_JOB, "data": {**MAIN_JOB["data"], "source": str(config.sample_path())}}
     file_cfg = runconfig.load_file(config_file) if config_file else {}
     merged = runconfig.merge(defaults, file_cfg)
-    result, report = _execute(merged, lang=lang)
+    result, report = _execute(merged, lang=lang, display_tz=display_tz)
     if hasattr(result, "judge"):
         say((headline_text(result, lang), "bold"))
-    console.print(f"Open {report} in a browser; all runs: {report.parent.parent / 'index.html'}")
+    console.print(labels(lang)["term_open"].format(report=report,
+                                                   index=report.parent.parent / "index.html"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,14 +299,17 @@ def entry() -> None:
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A saved run folder, e.g. reports/<run-id>.")],
     lang: opt.LangOption = "en",
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """Rebuild a saved run's report.html and the runs index, without recomputing the run."""
     from fxjudge.report import load_run, write_run_report
+    from fxjudge.report.display import display_clock
     from fxjudge.report.i18n import labels
 
-    labels(lang)  # a bad --lang fails before anything is read
+    labels(lang)  # a bad --lang or --display-tz fails before anything is read
+    display_clock(display_tz)
     if not run_dir.is_dir():
         raise ConfigError(f"`RUN_DIR` must be a saved run folder, was {str(run_dir)!r}")
-    path = write_run_report(load_run(run_dir), run_dir, lang)
+    path = write_run_report(load_run(run_dir), run_dir, lang, display_tz=display_tz)
     say(("wrote", "green"), f" {path}")
     say(("index", "green"), f" {run_dir.parent / 'index.html'}")

@@ -1,4 +1,4 @@
-"""Command-line options shared by `fxjudge backtest`, `fxjudge run` and `fxjudge judge train`."""
+"""Command-line options shared by `fxjudge backtest`, `run`, `report` and `judge train`."""
 
 from __future__ import annotations
 
@@ -19,4 +19,8 @@ SpreadPipsOption = Annotated[float | None, typer.Option(
     "--spread-pips", help="Spread in pips where the bars have no spread column.")]
 SlippagePipsOption = Annotated[float | None, typer.Option(
     "--slippage-pips", help="Pips against the trader on every market fill.")]
-LangOption = Annotated[str, typer.Option("--lang", help="Report language: en or ja.")]
+LangOption = Annotated[str, typer.Option(
+    "--lang", help="Language of the report and the terminal summary: en or ja.")]
+DisplayTzOption = Annotated[str | None, typer.Option(
+    "--display-tz", help="The clock the report shows times in: UTC (default), a zone such as "
+    "Asia/Tokyo, new-york-close (broker time) or +09:00; FX days stay 17:00 New York.")]

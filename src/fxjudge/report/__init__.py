@@ -32,13 +32,15 @@ def write_run_report(
     *,
     command: str | None = None,
     bars: pd.DataFrame | None = None,
+    display_tz: str | None = None,
 ) -> Path:
     """Render `folder`/report.html for a saved run and rebuild the index of its parent folder.
 
     Call it after `result.save(folder)`; returns the report's path.
     """
     folder = Path(folder)
-    path = render_report(result, folder / REPORT_FILE, lang=lang, command=command, bars=bars)
+    path = render_report(result, folder / REPORT_FILE, lang=lang, command=command, bars=bars,
+                         display_tz=display_tz)
     build_index(folder.parent, lang=lang)
     return path
 
