@@ -6,6 +6,8 @@ The front door: everything a user needs is imported from here.
 >>> bars = fxjudge.load_bars(fxjudge.sample_path())  # doctest: +SKIP
 >>> result = fxjudge.backtest(bars, "bollinger_reversion", costs={"spread_pips": 0.8},
 ...                           judge="walk-forward")  # doctest: +SKIP
+>>> result.plot()                                   # doctest: +SKIP
+>>> fxjudge.report(result, "bollinger.html", lang="ja")  # doctest: +SKIP
 
 The names are imported when first used (PEP 562), so that ``import fxjudge`` and commands that
 need no judge (``fxjudge --help``, ``fxjudge data list``) never pay for scikit-learn or scipy.
@@ -46,11 +48,16 @@ _EXPORTS = {
     "Strategy": "fxjudge.signals.strategy",
 }
 
-__all__ = sorted(_EXPORTS)
+#: Public names that are modules: ``fxjudge.report(result, path, lang="ja")`` writes a report.
+_MODULES = {"report": "fxjudge.report"}
+
+__all__ = sorted(_EXPORTS | _MODULES)
 
 
 def __getattr__(name: str):
     """Import a public name from its module the first time it is used."""
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'fxjudge' has no attribute {name!r}")

@@ -127,10 +127,30 @@ def render_report(
     `command` is the command line that reproduces the run (default: the config's ``command``).
     `display_tz` is the clock times are shown in (`fxjudge.report.display`; default UTC).
     """
-    t = labels(lang)
-    clock = display_clock(display_tz)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    html = report_html(result, lang=lang, command=command, bars=bars, n_trials=n_trials,
+                       display_tz=display_tz, csv_path=path.with_name(f"{path.stem}-trades.csv"))
+    return write_atomic(path, html)
+
+
+def report_html(
+    result: BacktestResult | JudgedResult,
+    *,
+    lang: str = "en",
+    command: str | None = None,
+    bars: pd.DataFrame | None = None,
+    n_trials: int | None = None,
+    display_tz: str | None = None,
+    csv_path: Path | None = None,
+) -> str:
+    """The report of `result` as one HTML page (the options as `render_report`'s).
+
+    With `csv_path`, the full trade table is written there and the page links it; without
+    (a report shown inside a notebook), the page has no such link.
+    """
+    t = labels(lang)
+    clock = display_clock(display_tz)
     judged = isinstance(result, JudgedResult)
     main = result.with_judge if judged else result
     config = result.config
@@ -144,7 +164,8 @@ def render_report(
         price_problem = ""
     rows = tables.trade_rows(main.trades, rejected)
     notes = list(dict.fromkeys(main.notes + (result.without_judge.notes if judged else [])))
-    csv_path = tables.write_csv(rows, path.with_name(f"{path.stem}-trades.csv"))
+    if csv_path is not None:
+        tables.write_csv(rows, csv_path)
     context = {
         "lang": lang, "t": t, "judged": judged, "header": _header(config, t, clock),
         "strategy_name": str(config.get("strategy", {}).get("name", "")),
@@ -163,7 +184,7 @@ def render_report(
         "robustness_rows": _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t),
         "tester_rows": _tester_rows(stats, base[0] if base else None, main.currency, t),
         "table": _table(rows, config, main.currency, t, clock),
-        "csv_name": csv_path.name,
+        "csv_name": csv_path.name if csv_path is not None else "",
         "config_toml": tomli_w.dumps(toml_safe(config)),
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
@@ -174,8 +195,7 @@ def render_report(
     }
     drawn = [c for c in context["charts"] + (context["judge"] or {}).get("charts", []) if c.json]
     context["figures"] = packed("{" + ",".join(f'"{c.id}":{c.json}' for c in drawn) + "}")
-    html = environment().get_template("report.html.j2").render(**context)
-    return write_atomic(path, html)
+    return environment().get_template("report.html.j2").render(**context)
 
 
 def _rejected(result: JudgedResult) -> pd.DataFrame:

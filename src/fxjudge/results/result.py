@@ -136,6 +136,24 @@ class BacktestResult:
             (words["sharpe_x"].format(ppy=f"{self.periods_per_year:g}"), num(s["sharpe"], ".2f")),
         ]
 
+    def plot(self, bars: pd.DataFrame | None = None, *, lang: str = "en",
+             display_tz: str | None = None):
+        """A plotly figure: the price with the entries and exits, equity and drawdown beneath.
+
+        `bars` default to the run's data source read again (no price row when it cannot be).
+        """
+        from fxjudge.report.notebook import plot_result  # the notebook's door to the report
+
+        return plot_result(self, bars, lang=lang, display_tz=display_tz)
+
+    def show_report(self, *, lang: str = "en", display_tz: str | None = None,
+                    bars: pd.DataFrame | None = None, height_px: int = 900):
+        """The HTML report, shown in the notebook cell (as `fxjudge.report` writes it)."""
+        from fxjudge.report.notebook import inline_report
+
+        return inline_report(self, lang=lang, display_tz=display_tz, bars=bars,
+                             height_px=height_px)
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
