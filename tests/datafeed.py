@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from fxjudge.data.readers.dukascopy_bi5 import CANDLE_RECORD, TICK_RECORD, file_start
-from fxjudge.errors import DataError
+from fxjudge.domain import FxPair
+from fxjudge.errors import ConfigError, DataError
 
 PREFIX = "/datafeed/"
 Files = Callable[[str], bytes | None]
@@ -126,16 +127,21 @@ class DatafeedServer:
         return Handler
 
 
-def generated_files(base_price: float = 1.10, decimals: int = 5) -> Files:
+def generated_files() -> Files:
     """Datafeed files made from seeded synthetic prices (a random walk per file, seeded by its
-    path): ticks of an hour, M1 candles of a day, H1 of a month, D1 of a year. Saturday (and
-    Sunday before 21:00 UTC) hours have no ticks, as at Dukascopy: their tick files are empty
-    and their candles flat with volume 0."""
-    scale = 10**decimals
+    path, around 110 for JPY pairs and 1.10 for others): ticks of an hour, M1 candles of a day,
+    H1 of a month, D1 of a year. Saturday (and Sunday before 21:00 UTC) hours have no ticks, as
+    at Dukascopy: their tick files are empty and their candles flat with volume 0."""
 
     def files(relative: str) -> bytes | None:
-        rest = relative.partition("/")[2]  # below the symbol
+        symbol, _, rest = relative.partition("/")  # the path below the symbol
         name = rest.rsplit("/", 1)[-1]
+        try:
+            pair = FxPair.parse(symbol)
+        except ConfigError:
+            return None
+        scale = 10**pair.price_decimals
+        base_price = 110.0 if pair.quote == "JPY" else 1.10
         try:
             start = file_start(Path(rest))
         except (DataError, ValueError, IndexError):
@@ -146,7 +152,7 @@ def generated_files(base_price: float = 1.10, decimals: int = 5) -> Files:
                 return b""
             n = 600
             ms = np.sort(rng.integers(0, 3_600_000, n)).astype(">u4")
-            bid = np.round((base_price + np.cumsum(rng.normal(0, 2e-5, n))) * scale)
+            bid = np.round(base_price * (1 + np.cumsum(rng.normal(0, 2e-5, n))) * scale)
             ask = bid + rng.integers(1, 12, n)
             records = np.zeros(n, dtype=TICK_RECORD)
             records["ms"], records["bid"], records["ask"] = ms, bid, ask
@@ -161,9 +167,9 @@ def generated_files(base_price: float = 1.10, decimals: int = 5) -> Files:
                 return None
             times = start + pd.to_timedelta(np.arange(count) * step, unit="s")
             closed = np.array([_closed(t) for t in times]) if step < 86400 else \
-                np.asarray(times.dayofweek == 5)
+                np.asarray(times.day_of_week == 5)
             moves = np.where(closed, 0.0, rng.normal(0, 3e-4 * np.sqrt(step / 60), count))
-            close = np.round((base_price + np.cumsum(moves)) * scale)
+            close = np.round(base_price * (1 + np.cumsum(moves)) * scale)
             open_ = np.r_[close[0], close[:-1]]
             wiggle = np.where(closed, 0, rng.integers(0, 8, count))
             records = np.zeros(count, dtype=CANDLE_RECORD)
@@ -179,5 +185,5 @@ def generated_files(base_price: float = 1.10, decimals: int = 5) -> Files:
 
 def _closed(time: pd.Timestamp) -> bool:
     """The FX market is shut from Friday 21:00 to Sunday 21:00 UTC (approximately)."""
-    day, hour = time.dayofweek, time.hour
+    day, hour = time.day_of_week, time.hour
     return day == 5 or (day == 4 and hour >= 21) or (day == 6 and hour < 21)

@@ -1,5 +1,5 @@
 """The catalog keeps what the user has: wrong pairs and second sources refused, resample never
-over an import, remove, concurrent imports, a killed import, the umask (DESIGN §6b)."""
+over an import, remove, concurrent imports, a killed import, the umask (docs/data.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Dukascopy datafeed `.bi5` files, read from a folder in the datafeed's own layout.
 
-The layout (FORMATS.md §3), all times UTC, months **zero-based** (``00`` = January)::
+The layout (docs/data.md), all times UTC, months **zero-based** (``00`` = January)::
 
     <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/<HH>h_ticks.bi5       ticks of one hour
     <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/BID_candles_min_1.bi5 M1 bars of one day
