@@ -54,8 +54,7 @@ def init(
     folder: Annotated[Path | None, typer.Argument(
         help="The project folder to create (default: the current one).")] = None,
 ) -> None:
-    """Create a project: strategies/ with a template, data/ with the sample, reports/,
-    run.toml and a README; never overwrites a file."""
+    """Create a project: strategies/, data/ (the sample), reports/, run.toml; overwrites none."""
     from fxjudge.project import init_project
 
     target = folder if folder is not None else config.project_dir()
@@ -173,7 +172,7 @@ def _execute(merged: dict, *, lang: str = "en",
     from fxjudge.report.display import display_clock
     from fxjudge.report.i18n import labels
 
-    labels(lang)  # a bad --lang or --display-tz fails before anything runs
+    t = labels(lang)  # a bad --lang or --display-tz fails before anything runs
     display_clock(display_tz)
     data_cfg = merged.get("data", {})
     judge_cfg = dict(merged.get("judge") or {})
@@ -199,11 +198,10 @@ def _execute(merged: dict, *, lang: str = "en",
         )
     if merged.get("n_trials"):
         result.config["n_trials"] = int(merged["n_trials"])
-    _say_strategy(result.config["strategy"], merged.get("strategy", {}).get("file"), lang)
+    _say_strategy(result.config["strategy"], merged.get("strategy", {}).get("file"), t)
     folder = save_run(result)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
     report = write_run_report(result, folder, lang, command=command, display_tz=display_tz)
-    t = labels(lang)
     if mode is not None:
         cli_judge.print_judged(result, t)
     else:
@@ -217,7 +215,7 @@ def _execute(merged: dict, *, lang: str = "en",
         console.print(table)
         for note in result.notes:
             console.print(f"  - {note}")
-    shown = result.judge_config.get("warnings") or [] if mode is not None else []
+    shown = (result.judge_config.get("warnings") or []) if mode is not None else []
     for message in warned:
         if message not in shown:
             say_warning(message)
@@ -225,14 +223,13 @@ def _execute(merged: dict, *, lang: str = "en",
     return result, report
 
 
-def _say_strategy(ran: dict, recorded: str | None, lang: str) -> None:
-    """Which strategy file ran (bundled, the project's, or the project's over a bundled one),
-    and a warning when a rerun's config.toml recorded another file."""
-    from fxjudge.report.i18n import labels
+def _say_strategy(ran: dict, recorded: str | None, t: dict) -> None:
+    """Which strategy file ran (bundled, the project's, the project's over a bundled one, or a
+    class given in Python), and a warning when a rerun's config.toml recorded another file."""
+    from fxjudge.signals import loader
 
-    t = labels(lang)
-    key = {"bundled": "strategy_bundled", "project": "strategy_project"}.get(
-        ran.get("origin", ""), "strategy_override" if ran.get("origin") else "strategy_given")
+    key = {loader.BUNDLED: "strategy_bundled", loader.PROJECT: "strategy_project",
+           loader.OVERRIDE: "strategy_override"}.get(ran.get("origin", ""), "strategy_given")
     say((t["strategy"], "bold"), " ", t[key].format(name=ran["name"], file=ran.get("file", "")))
     if recorded and ran.get("file") and recorded != ran["file"]:
         say_warning(t["strategy_moved"].format(recorded=recorded, file=ran["file"]))

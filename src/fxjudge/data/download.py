@@ -239,7 +239,8 @@ def download(
         for folder in sorted({(root / p.relative).parent for p in parts}):
             result.removed_temporaries += remove_stale_temporaries(folder)
         done = {}
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             futures = {pool.submit(fetcher.get, part, root / part.relative): part
                        for part in parts}
             for future in as_completed(futures):
@@ -251,6 +252,8 @@ def download(
                     mean = sum(fetched) / len(fetched) if fetched else 0
                     progress(len(done), len(parts), result.bytes_fetched,
                              int(mean * (len(parts) - len(done))))
+        finally:  # on Ctrl-C, the files not started are not fetched; those fetched are kept
+            pool.shutdown(cancel_futures=True)
     result.files = [root / p.relative for p in parts if done[p].status != "failed"]
     result.failed.sort()
     return result
