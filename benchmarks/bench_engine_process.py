@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -96,7 +95,6 @@ def main() -> None:
     lines = []
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
-        shutil.copytree(ROOT / "strategies", project / "strategies")
         base = [sys.executable, "-c", CLI, "--project-dir", str(project)]
         subprocess.run([*base, "data", "import", str(ZIP)], check=True, capture_output=True)
         command = [*base, "backtest", "--strategy", "sma_cross", "--pair", "EURUSD",

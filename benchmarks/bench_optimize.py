@@ -38,12 +38,13 @@ from pathlib import Path
 import numpy as np
 
 import fxjudge
+from fxjudge.config import sample_path
 from fxjudge.search import executor
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "optimize.txt"
 DATA = ROOT.parent / "shared" / "data" / "histdata_m1" / "HISTDATA_COM_ASCII_EURUSD_M12018.zip"
-SAMPLE = ROOT / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 COSTS = {"spread_pips": 0.2}
 
 

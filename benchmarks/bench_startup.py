@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = ROOT / "src" / "fxjudge" / "sample" / "EURUSD_H1_2017_ASK.csv"
 RESULT = ROOT / "benchmarks" / "results" / "startup.txt"
 RUNS = 15
 CLI = "import sys; from fxjudge.cli import main; sys.exit(main(sys.argv[1:]))"

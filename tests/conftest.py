@@ -31,3 +31,10 @@ def shared_vectors(name: str) -> dict:
 def shared():
     """The `shared_file` function, as a fixture."""
     return shared_file
+
+
+@pytest.fixture(autouse=True)
+def _datafeed_stays_on_this_machine(monkeypatch):
+    """A download that forgets its local server's URL fails at once, never reaching out: the
+    default datafeed becomes the discard port of 127.0.0.1."""
+    monkeypatch.setenv("FXJUDGE_DATAFEED_URL", "http://127.0.0.1:9/datafeed")

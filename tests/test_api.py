@@ -1,7 +1,6 @@
 """The Python API and the CLI `backtest` command, end to end on the bundled sample."""
 
 import json
-import shutil
 import tomllib
 
 import pandas as pd
@@ -10,9 +9,10 @@ import pytest
 import fxjudge.api as api
 from fxjudge import ConfigError, runconfig
 from fxjudge.cli import main
+from fxjudge.config import sample_path
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,6 @@ def test_set_values_parse_as_toml():
 
 
 def test_cli_backtest_file_and_flags(tmp_path, capsys):
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     run = tmp_path / "run.toml"
     run.write_text(
         f'[data]\nsource = "{SAMPLE}"\n[strategy]\nname = "sma_cross"\n'
@@ -124,3 +123,30 @@ def test_progress_reports_bars_and_changes_nothing(result):
     assert calls[-1] == (6225, 6225) and len(calls) > 50
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     pd.testing.assert_frame_equal(again.trades, result.trades)
+
+
+def test_the_run_says_which_strategy_file_ran(tmp_path, capsys):
+    """A bundled strategy runs from anywhere; the project's file of the same name overrides it,
+    and both the terminal and config.toml say which one ran; a rerun that finds another file
+    than the one its config.toml recorded says so."""
+    from fxjudge.signals.loader import bundled_dir
+
+    project = ["--project-dir", str(tmp_path)]
+    args = ["backtest", "--strategy", "sma_cross", "--data", str(SAMPLE), "--spread-pips",
+            "0.8", "--to", "2017-03-01"]
+    assert main([*project, *args]) == 0
+    out = capsys.readouterr().out
+    assert f"Strategy sma_cross: bundled with fxjudge ({bundled_dir() / 'sma_cross.py'})" in out
+    [first] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    saved = tomllib.loads((first / "config.toml").read_text())["strategy"]
+    assert saved["origin"] == "bundled" and saved["file"] == str(bundled_dir() / "sma_cross.py")
+
+    mine = tmp_path / "strategies" / "sma_cross.py"
+    mine.parent.mkdir()
+    mine.write_text((bundled_dir() / "sma_cross.py").read_text().replace("fast_bars: int = 10",
+                                                                        "fast_bars: int = 5"))
+    assert main([*project, "backtest", "--config", str(first / "config.toml")]) == 0
+    out = capsys.readouterr().out
+    assert f"sma_cross: the project's {mine}, which overrides the bundled one" in out
+    assert f"WARNING: the run file recorded the strategy {bundled_dir() / 'sma_cross.py'}; " \
+           f"this run used {mine}" in out

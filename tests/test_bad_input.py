@@ -25,9 +25,10 @@ import pandas as pd
 import pytest
 
 from fxjudge.cli import main
+from fxjudge.config import sample_path
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 HISTDATA_ROWS = "20180102 000000;1.2;1.21;1.19;1.2;0\n20180102 000100;1.2;1.21;1.19;1.2;0\n"
 RUN = ["backtest", "--strategy", "sma_cross", "--data", str(SAMPLE), "--spread-pips", "0.8"]
 
@@ -303,6 +304,9 @@ CASES = [
          ("`fast_bars` must be an int, was 3.5",)),
     Case("an unknown currency", _run_file(GOOD_TOML + '[account]\ncurrency = "XXX"\n'),
          ("`currency` must be an ISO currency code",)),
+    # -- the report's clock -------------------------------------------------------------------
+    Case("an unknown --display-tz", lambda f: [*RUN, "--display-tz", "Mars/Olympus"],
+         ("`--display-tz` must be UTC, an IANA zone", "was 'Mars/Olympus'")),
 ]
 
 
@@ -417,7 +421,6 @@ def test_cr_only_line_endings_read_like_newlines(tmp_path, name, text):
 def test_a_byte_order_mark_in_a_run_file_is_fine(tmp_path, capsys):
     path = tmp_path / "run.toml"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD_TOML.encode() + b"[costs]\nspread_pips = 0.8\n")
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     assert main(["--project-dir", str(tmp_path), "backtest", "--config", str(path)]) == 0, \
         capsys.readouterr()
 

@@ -3,9 +3,10 @@
 import json
 
 from fxjudge.cli import main
-from tests.conftest import REPO, shared_file
+from fxjudge.config import sample_path
+from tests.conftest import shared_file
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 
 
 def test_import_list_info_resample(tmp_path, capsys):

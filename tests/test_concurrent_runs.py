@@ -2,20 +2,19 @@
 and the index, rebuilt by each under its lock, lists them all."""
 
 import re
-import shutil
 import subprocess
 import sys
 
 from fxjudge.api import run_id
+from fxjudge.config import sample_path
 from fxjudge.results.result import BacktestResult
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 CLI = "import sys; from fxjudge.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def test_three_identical_backtests_at_once(tmp_path):
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     command = [sys.executable, "-c", CLI, "--project-dir", str(tmp_path), "backtest",
                "--strategy", "sma_cross", "--data", str(SAMPLE), "--spread-pips", "0.8"]
     running = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -1,19 +1,17 @@
 """`fxjudge run`, the README's main job, and rerunning a run exactly from its config.toml."""
 
-import shutil
 import tomllib
 
 import pandas as pd
 import pytest
 
 from fxjudge.cli import main
-from tests.conftest import REPO
+from fxjudge.config import sample_path
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     folder = tmp_path_factory.mktemp("project")
-    shutil.copytree(REPO / "strategies", folder / "strategies")
     return folder
 
 
@@ -27,7 +25,8 @@ def main_job(project):
 def test_run_is_a_judged_backtest_with_report_and_index(main_job, project):
     code, run = main_job
     assert code == 0
-    assert (run / "report.html").stat().st_size > 1_000_000  # plotly embedded: works offline
+    size = (run / "report.html").stat().st_size
+    assert 1_000_000 < size <= 3_000_000  # plotly embedded (gzipped): works offline, <= 3 MB
     assert (project / "reports" / "index.html").exists()
     for part in ("config.toml", "candidates.csv", "judge.json", "without_judge/trades.csv",
                  "with_judge/trades.csv"):
@@ -43,6 +42,9 @@ def test_run_prints_the_headline_and_the_path(project, capsys):
     out = capsys.readouterr().out
     assert "report.html" in out and "index.html" in out
     assert "ランダム" in out or "証拠" in out  # the Japanese verdict
+    for words in ("判定なし", "判定あり", "純利益", "勝率", "アウトオブサンプル", "レポート",
+                  "をブラウザで開いてください"):
+        assert words in out, words  # and the summary around it
 
 
 def test_config_toml_reruns_the_judged_run_exactly(main_job, project):
@@ -64,7 +66,7 @@ def test_report_rebuilds_from_a_saved_run(main_job, capsys):
 
 
 def test_trials_flag_feeds_the_reports_dsr(project):
-    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    sample = sample_path()
     before = {p for p in (project / "reports").iterdir() if p.is_dir()}
     assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
                  str(sample), "--spread-pips", "0.8", "--trials", "20"]) == 0
@@ -80,7 +82,7 @@ def test_trials_flag_feeds_the_reports_dsr(project):
 def test_the_trials_sharpes_set_the_dsr_variance(project, capsys):
     """Annualised Sharpes 1.2, 0.4 and -0.3 of three tries: their per-day variance is
     var(ddof 1) / 252, recorded with its source and used by the report's DSR."""
-    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    sample = sample_path()
     before = {p for p in (project / "reports").iterdir() if p.is_dir()}
     assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
                  str(sample), "--spread-pips", "0.8", "--to", "2017-04-01",
@@ -98,7 +100,7 @@ def test_the_trials_sharpes_set_the_dsr_variance(project, capsys):
 
 
 def test_trials_alone_say_the_variance_is_assumed(project, capsys):
-    sample = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+    sample = sample_path()
     assert main(["--project-dir", str(project), "backtest", "--strategy", "sma_cross", "--data",
                  str(sample), "--spread-pips", "0.8", "--to", "2017-03-01",
                  "--trials", "4"]) == 0

@@ -3,15 +3,15 @@
 (benchmarks/bench_startup.py records how long)."""
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 
+from fxjudge.config import sample_path
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 JUDGE_STACK = ("sklearn", "scipy", "skops")
 PROBE = """
 import json, sys
@@ -49,7 +49,6 @@ def test_data_info_of_a_catalog_pair_does_not_import_it(tmp_path):
 
 def test_the_probe_sees_the_judge_stack_when_it_is_used(tmp_path):
     """The probe itself works: a backtest does load scikit-learn."""
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     found = loaded_packages("--project-dir", str(tmp_path), "backtest", "--strategy",
                             "sma_cross", "--data", str(SAMPLE), "--spread-pips", "0.8", "--to",
                             "2017-02-01")

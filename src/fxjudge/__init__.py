@@ -3,9 +3,11 @@
 The front door: everything a user needs is imported from here.
 
 >>> import fxjudge
->>> bars = fxjudge.load_bars("data/sample/EURUSD_H1_2017_ASK.csv")  # doctest: +SKIP
+>>> bars = fxjudge.load_bars(fxjudge.sample_path())  # doctest: +SKIP
 >>> result = fxjudge.backtest(bars, "bollinger_reversion", costs={"spread_pips": 0.8},
 ...                           judge="walk-forward")  # doctest: +SKIP
+>>> result.plot()                                   # doctest: +SKIP
+>>> fxjudge.report(result, "bollinger.html", lang="ja")  # doctest: +SKIP
 
 The names are imported when first used (PEP 562), so that ``import fxjudge`` and commands that
 need no judge (``fxjudge --help``, ``fxjudge data list``) never pay for scikit-learn or scipy.
@@ -19,7 +21,10 @@ import importlib
 _EXPORTS = {
     "backtest": "fxjudge.api",
     "train_judge": "fxjudge.api",
+    "sample_path": "fxjudge.config",
     "check_bars": "fxjudge.data.bars",
+    "download": "fxjudge.data.download",
+    "import_download": "fxjudge.data.download",
     "load_bars": "fxjudge.data.load",
     "load_ticks": "fxjudge.data.load",
     "read_file": "fxjudge.data.load",
@@ -49,8 +54,9 @@ _EXPORTS = {
     "Strategy": "fxjudge.signals.strategy",
 }
 
-#: Public modules: ``fxjudge.space.int(5, 50, step=5)``.
-_MODULES = {"space": "fxjudge.search.space"}
+#: Public names that are modules: ``fxjudge.space.int(5, 50, step=5)`` draws a search space,
+#: ``fxjudge.report(result, path, lang="ja")`` writes a report.
+_MODULES = {"space": "fxjudge.search.space", "report": "fxjudge.report"}
 
 __all__ = sorted([*_EXPORTS, *_MODULES])
 

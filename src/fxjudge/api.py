@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -46,7 +47,7 @@ from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
-from fxjudge.signals.loader import load_strategy
+from fxjudge.signals.loader import load_strategy, strategy_origin
 from fxjudge.signals.strategy import Strategy, run_signals
 
 PACKAGES = ("fxjudge", "pandas", "numpy", "backtrader", "scikit-learn", "ta")
@@ -263,6 +264,7 @@ def backtest(
             "name": _strategy_name(strategy, chosen),
             "class": type(chosen).__name__,
             "params": dataclasses.asdict(chosen.params),
+            **strategy_origin(strategy, project),
         },
         "costs": dataclasses.asdict(costs),
         "account": dataclasses.asdict(account),
@@ -467,4 +469,28 @@ def train_judge(
     })
     folder = Path(_judge_spec(Path(out), project))
     save_model(model, folder, card)
-    return folder, json.loads((folder / "card.json").read_text())
+    saved = json.loads((folder / "card.json").read_text())
+    weak = weak_validation(saved.get("validation_scores") or {})
+    if weak:
+        warnings.warn(f"{folder}: {weak}", UserWarning, stacklevel=2)
+    return folder, saved
+
+
+def weak_validation(scores: dict) -> str:
+    """Why a trained judge has not shown it ranks winners better than chance, or "".
+
+    Its validation AUC (out of fold, purged) must be above 0.5 by more than its standard error
+    (`metrics.auc_standard_error`, from the validated candidates' wins and losses).
+    """
+    auc, n, rate = (scores.get(k) for k in ("auc", "n", "base_rate"))
+    if not isinstance(auc, int | float) or not math.isfinite(auc):
+        return ("its validation AUC is undefined (" + (scores.get("undefined_reason") or
+                "no validated candidates") + "): nothing shows it can tell winners from losers")
+    wins = round(float(n or 0) * float(rate or 0))
+    error = metrics.auc_standard_error(float(auc), wins, int(n or 0) - wins)
+    if auc - 0.5 > error:
+        return ""
+    return (f"its validation AUC {auc:.3f} is not above 0.5 by more than its standard error "
+            f"({error:.3f}, from {wins} wins and {int(n or 0) - wins} losses): it has not "
+            "shown it ranks winners better than chance, so its vetoes may be noise; train on "
+            "more data or fewer features before trusting it")

@@ -18,7 +18,7 @@ from rich.table import Table
 from fxjudge import cli_judge, cli_optimize, config
 from fxjudge import cli_options as opt
 from fxjudge.cli_data import data_app
-from fxjudge.cli_output import console, say
+from fxjudge.cli_output import collected_warnings, console, say, say_warning
 from fxjudge.errors import ConfigError, FxJudgeError
 
 app = typer.Typer(
@@ -51,19 +51,32 @@ def _root(
         os.environ[config.ENV_PROJECT_DIR] = str(project_dir)
 
 
+@app.command("init")
+def init(
+    folder: Annotated[Path | None, typer.Argument(
+        help="The project folder to create (default: the current one).")] = None,
+) -> None:
+    """Create a project: strategies/, data/ (the sample), reports/, run.toml; overwrites none."""
+    from fxjudge.project import init_project
+
+    target = folder if folder is not None else config.project_dir()
+    for path in init_project(target):
+        say(("created", "green"), f" {path}")
+    where = "" if folder is None else f"cd {target} && "
+    console.print(f"Next: {where}fxjudge run; fxjudge backtest --config run.toml")
+
+
 @app.command("strategies")
 def strategies() -> None:
-    """List the strategies in strategies/ with their parameters and docstrings."""
-    from fxjudge.signals.loader import list_strategies
+    """List the bundled strategies and the project's strategies/, with their parameters."""
+    from fxjudge.signals.loader import BUNDLED, list_strategies
 
-    found = list_strategies(config.project_dir())
-    if not found:
-        console.print(f"No strategies in {config.strategies_dir()}")
-        return
-    for info in found:
+    for info in list_strategies(config.project_dir()):
         params = ", ".join(f"{k}={v!r}" for k, v in info.params.items())
-        say((info.name, "bold"), f" ({info.cls.__name__}): {info.summary}")
+        say((info.name, "bold"), f" ({info.cls.__name__}, {info.origin}): {info.summary}")
         console.print(f"    {params}")
+        if info.origin != BUNDLED:
+            console.print(f"    {info.path}")
 
 
 @app.command("backtest")
@@ -115,6 +128,7 @@ def backtest_command(
     lang: opt.LangOption = "en",
     equity_csv: Annotated[bool, typer.Option(
         "--equity-csv", help="Write the equity curve as CSV too (it is always Parquet).")] = False,
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -150,7 +164,7 @@ def backtest_command(
         say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
             "their Sharpe ratios vary as pure noise would (1/(days - 1)); give "
             "--trials-sharpes or --trials-sr-variance for the search's own spread")
-    _execute(merged, lang=lang, equity_csv=equity_csv)
+    _execute(merged, lang=lang, equity_csv=equity_csv, display_tz=display_tz)
 
 
 def trials_settings(trials: int | None, sharpes: str | None,
@@ -196,7 +210,8 @@ def trials_settings(trials: int | None, sharpes: str | None,
     return settings
 
 
-def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tuple[object, Path]:
+def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False,
+             display_tz: str | None = None) -> tuple[object, Path]:
     """Run a checked configuration, save it under reports/, write its report and the index.
 
     The one path for `backtest` and `run`: every run ends in reports/<run-id>/report.html.
@@ -204,7 +219,11 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tup
     from fxjudge import runconfig
     from fxjudge.api import backtest, save_run
     from fxjudge.report import write_run_report
+    from fxjudge.report.display import display_clock
+    from fxjudge.report.i18n import labels
 
+    t = labels(lang)  # a bad --lang or --display-tz fails before anything runs
+    display_clock(display_tz)
     data_cfg = merged.get("data", {})
     judge_cfg = dict(merged.get("judge") or {})
     mode = judge_cfg.pop("mode", None)
@@ -213,11 +232,12 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tup
     name = merged.get("strategy", {}).get("name")
     if not name:
         raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")
-    source = data_cfg.get("source") or data_cfg.get("pair")
+    source = config.project_path(data_cfg.get("source")) or data_cfg.get("pair")
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs, account, sizing = runconfig.resolve(merged)
-    with cli_judge.walk_forward_progress(mode == "walk-forward") as progress:
+    with cli_judge.walk_forward_progress(mode == "walk-forward") as progress, \
+            collected_warnings() as warned:
         result = backtest(
             source, name, params=merged.get("strategy", {}).get("params"), costs=costs,
             account=account, sizing=sizing, start=data_cfg.get("start"),
@@ -231,22 +251,41 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False) -> tup
     for key in runconfig.TRIALS_KEYS:
         if merged.get(key) is not None:
             result.config[key] = merged[key]
+    _say_strategy(result.config["strategy"], merged.get("strategy", {}).get("file"), t)
     folder = save_run(result, equity_csv=equity_csv)
     command = f"fxjudge backtest --config {folder / 'config.toml'}"
-    report = write_run_report(result, folder, lang, command=command)
+    report = write_run_report(result, folder, lang, command=command, display_tz=display_tz)
     if mode is not None:
-        cli_judge.print_judged(result)
+        cli_judge.print_judged(result, t)
     else:
-        table = Table(title=f"{result.config['strategy']['name']} on "
-                      f"{result.config['data']['pair']} {result.config['data']['timeframe']}",
+        data = result.config["data"]
+        table = Table(title=t["term_title"].format(strategy=result.config["strategy"]["name"],
+                                                   pair=data["pair"],
+                                                   timeframe=data["timeframe"]),
                       show_header=False)
-        for label, value in result.summary_rows():
+        for label, value in result.summary_rows(t):
             table.add_row(label, value)
         console.print(table)
         for note in result.notes:
             console.print(f"  - {note}")
-    say(("report", "green"), f" {report}")
+    shown = (result.judge_config.get("warnings") or []) if mode is not None else []
+    for message in warned:
+        if message not in shown:
+            say_warning(message)
+    say((t["term_report"], "green"), f" {report}")
     return result, report
+
+
+def _say_strategy(ran: dict, recorded: str | None, t: dict) -> None:
+    """Which strategy file ran (bundled, the project's, the project's over a bundled one, or a
+    class given in Python), and a warning when a rerun's config.toml recorded another file."""
+    from fxjudge.signals import loader
+
+    key = {loader.BUNDLED: "strategy_bundled", loader.PROJECT: "strategy_project",
+           loader.OVERRIDE: "strategy_override"}.get(ran.get("origin", ""), "strategy_given")
+    say((t["strategy"], "bold"), " ", t[key].format(name=ran["name"], file=ran.get("file", "")))
+    if recorded and ran.get("file") and recorded != ran["file"]:
+        say_warning(t["strategy_moved"].format(recorded=recorded, file=ran["file"]))
 
 
 #: The main job's defaults: the bundled sample, a strategy with stop, target and time exits
@@ -265,19 +304,22 @@ def run(
         Path | None, typer.Argument(help="A run .toml file; default: the bundled sample.")
     ] = None,
     lang: opt.LangOption = "en",
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """The whole verification in one command: backtest with and without the walk-forward AI
     judgment, write the HTML report and the run index, print the headline."""
     from fxjudge import runconfig
+    from fxjudge.report.i18n import labels
     from fxjudge.report.verdict import headline_text
 
     defaults = {**MAIN_JOB, "data": {**MAIN_JOB["data"], "source": str(config.sample_path())}}
     file_cfg = runconfig.load_file(config_file) if config_file else {}
     merged = runconfig.merge(defaults, file_cfg)
-    result, report = _execute(merged, lang=lang)
+    result, report = _execute(merged, lang=lang, display_tz=display_tz)
     if hasattr(result, "judge"):
         say((headline_text(result, lang), "bold"))
-    console.print(f"Open {report} in a browser; all runs: {report.parent.parent / 'index.html'}")
+    console.print(labels(lang)["term_open"].format(report=report,
+                                                   index=report.parent.parent / "index.html"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,14 +349,17 @@ def entry() -> None:
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A saved run folder, e.g. reports/<run-id>.")],
     lang: opt.LangOption = "en",
+    display_tz: opt.DisplayTzOption = None,
 ) -> None:
     """Rebuild a saved run's report.html and the runs index, without recomputing the run."""
     from fxjudge.report import load_run, write_run_report
+    from fxjudge.report.display import display_clock
     from fxjudge.report.i18n import labels
 
-    labels(lang)  # a bad --lang fails before anything is read
+    labels(lang)  # a bad --lang or --display-tz fails before anything is read
+    display_clock(display_tz)
     if not run_dir.is_dir():
         raise ConfigError(f"`RUN_DIR` must be a saved run folder, was {str(run_dir)!r}")
-    path = write_run_report(load_run(run_dir), run_dir, lang)
+    path = write_run_report(load_run(run_dir), run_dir, lang, display_tz=display_tz)
     say(("wrote", "green"), f" {path}")
     say(("index", "green"), f" {run_dir.parent / 'index.html'}")

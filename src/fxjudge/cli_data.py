@@ -1,4 +1,4 @@
-"""`fxjudge data ...`: import, list, inspect, resample and remove catalog data.
+"""`fxjudge data ...`: download, import, list, inspect, resample and remove catalog data.
 
 A thin shell over `fxjudge.data` (loading and the catalog). The heavy imports (pandas, pyarrow,
 the readers) happen inside the commands, so that `fxjudge --help` stays fast.
@@ -19,7 +19,8 @@ from fxjudge.cli_output import console, label, say
 from fxjudge.errors import ConfigError
 
 data_app = typer.Typer(
-    help="Import, list, inspect, resample and remove FX price data.", no_args_is_help=True
+    help="Download, import, list, inspect, resample and remove FX price data.",
+    no_args_is_help=True,
 )
 
 #: The formats of `fxjudge.data.readers.READERS`, for help texts (a test keeps them equal).
@@ -94,6 +95,57 @@ def data_import(
                              columns=_columns(columns), policy=_policy(duplicates, gaps, weekend))
     stored = catalog.import_data(data, report.to_dict(),
                                  mode="replace" if replace else "merge" if merge else None)
+    print_report(report)
+    say(("imported", "green"), f" {stored.summary()}")
+
+
+@data_app.command("download")
+def data_download(
+    pair: Annotated[str, typer.Argument(help="e.g. EURUSD.")],
+    start: Annotated[str, typer.Option("--from", help="First day (UTC), inclusive.")],
+    end: Annotated[str, typer.Option("--to", help="Last day (UTC), exclusive.")],
+    ticks: Annotated[bool, typer.Option(
+        "--ticks", help="Download ticks (bid and ask, a file per hour).")] = False,
+    timeframe: Annotated[str | None, typer.Option(
+        "--timeframe", help="BID candles: M1 (a file per day, default), H1 (a month) or D1 "
+        "(a year).")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="The datafeed's root URL; default: $FXJUDGE_DATAFEED_URL, else "
+        "https://datafeed.dukascopy.com/datafeed.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", help="Files fetched at once.")] = 4,
+    retries: Annotated[int, typer.Option(
+        "--retries", help="Tries again per file after a failed connection or HTTP 5xx.")] = 3,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace the pair's stored series of this timeframe.")] = False,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="Add only bars at times the stored series lacks (stored bars win).")
+    ] = False,
+) -> None:
+    """Download Dukascopy's datafeed into data/datafeed/ (cached, resumable) and import it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from fxjudge.data.download import TICK, download, import_download
+
+    if ticks and timeframe:
+        raise ConfigError("`--ticks` and `--timeframe` exclude each other; choose one")
+    if replace and merge:
+        raise ConfigError("`--replace` and `--merge` exclude each other; choose one")
+    columns = (TextColumn(f"downloading {pair}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("files · {task.fields[size]}"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("files", total=None, size="")
+
+        def update(done: int, total: int, fetched: int, left: int) -> None:
+            size = f"{fetched / 1e6:.1f} MB fetched, ~{left / 1e6:.1f} MB left"
+            bar.update(task, completed=done, total=total, size=size)
+
+        result = download(pair, start, end, timeframe=TICK if ticks else timeframe or "M1",
+                          base_url=base_url, jobs=jobs, retries=retries, progress=update)
+    say(("fetched", "green"), f" {result.summary()}")
+    for name, why in result.failed:
+        say(("failed:", "red"), f" {name}: {why}")
+    stored, report = import_download(result, mode="replace" if replace else
+                                     "merge" if merge else None)
     print_report(report)
     say(("imported", "green"), f" {stored.summary()}")
 

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fxjudge import cli_options as opt
-from fxjudge.cli_output import console, say
+from fxjudge.cli_output import collected_warnings, console, say, say_warning
 from fxjudge.errors import ConfigError
 
 judge_app = typer.Typer(help="Train and save AI judges.", no_args_is_help=True)
@@ -106,35 +106,40 @@ def _fmt(value: float, spec: str) -> str:
         else format(value, spec)
 
 
-def print_judged(result) -> None:
-    """The run with and without the judge side by side, the judge's scores and any warning."""
+def print_judged(result, t: dict) -> None:
+    """The run with and without the judge side by side, the judge's scores and any warning,
+    in the words of `t` (the report's labels of the run's ``--lang``)."""
     config = result.without_judge.config
-    table = Table(title=f"{config['strategy']['name']} on {config['data']['pair']} "
-                  f"{config['data']['timeframe']}: with and without the judge")
+    table = Table(title=t["term_title_judged"].format(
+        strategy=config["strategy"]["name"], pair=config["data"]["pair"],
+        timeframe=config["data"]["timeframe"]))
     table.add_column("")
-    table.add_column("without judge", justify="right")
-    table.add_column("with judge", justify="right")
-    rows = zip(result.without_judge.summary_rows(), result.with_judge.summary_rows(), strict=True)
+    table.add_column(t["without_short"], justify="right")
+    table.add_column(t["with_short"], justify="right")
+    rows = zip(result.without_judge.summary_rows(t), result.with_judge.summary_rows(t),
+               strict=True)
     for (label, without), (_, with_) in rows:
         table.add_row(label, without, with_)
     report = result.judge
     since = result.judge_config.get("oos_start") or "-"
     table.add_section()
-    table.add_row(f"Out of sample (from {since[:10]})", "", "")
-    for name, spec in (("sharpe", ".2f"), ("profit_factor", ".2f"), ("max_drawdown", ".2%"),
-                       ("n_trades", ".0f")):
-        table.add_row(f"  {name.replace('_', ' ')}", _fmt(getattr(report.without_judge, name),
-                      spec), _fmt(getattr(report.with_judge, name), spec))
+    table.add_row(t["term_oos"].format(date=since[:10]), "", "")
+    for name, key, spec in (("sharpe", "sharpe", ".2f"),
+                            ("profit_factor", "profit_factor", ".2f"),
+                            ("max_drawdown", "max_drawdown_pct", ".2%"),
+                            ("n_trades", "trades", ".0f")):
+        table.add_row(f"  {t[key]}", _fmt(getattr(report.without_judge, name), spec),
+                      _fmt(getattr(report.with_judge, name), spec))
     console.print(table)
     s, p = report.scores, report.precision
-    console.print(
-        f"judge: out-of-sample AUC {_fmt(s['auc'], '.3f')} on {s['n']:,} judged candidates "
-        f"({report.n_not_judged:,} not judged), Brier {_fmt(s['brier'], '.4f')}; kept "
-        f"{p['n_taken']:,} ({_fmt(p['kept_fraction'], '.0%')}), win rate of kept "
-        f"{_fmt(p['precision_taken'], '.1%')} against {_fmt(p['base_rate'], '.1%')} for all "
-        f"(random-filter p = {_fmt(report.random_filter.get('precision_p_value'), '.3f')})")
+    console.print(t["term_judge"].format(
+        auc=_fmt(s["auc"], ".3f"), n=f"{s['n']:,}", not_judged=f"{report.n_not_judged:,}",
+        brier=_fmt(s["brier"], ".4f"), kept=f"{p['n_taken']:,}",
+        fraction=_fmt(p["kept_fraction"], ".0%"), precision=_fmt(p["precision_taken"], ".1%"),
+        base=_fmt(p["base_rate"], ".1%"),
+        p=_fmt(report.random_filter.get("precision_p_value"), ".3f")))
     for warning in result.judge_config.get("warnings") or []:
-        say(("WARNING:", "bold red"), " ", (warning, "yellow"))
+        say_warning(warning)
 
 
 @judge_app.command("train")
@@ -157,13 +162,15 @@ def train(
     """Train a judge on a period's candidates and save it (skops model + card.json)."""
     from fxjudge import runconfig
     from fxjudge.api import train_judge
+    from fxjudge.config import project_path
 
-    source = data or pair
+    source = project_path(data) or pair
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     costs = {k: v for k, v in (("spread_pips", spread_pips), ("slippage_pips", slippage_pips))
              if v is not None}
-    with console.status("labelling candidates and training the judge ..."):
+    with console.status("labelling candidates and training the judge ..."), \
+            collected_warnings() as warned:
         folder, card = train_judge(
             source, strategy, out, params=runconfig.parse_settings(settings or []) or None,
             costs=costs, start=start, end=end, timeframe=timeframe,
@@ -177,4 +184,6 @@ def train(
                   f"{window['start']} to {window['end']}; validation AUC "
                   f"{_fmt(scores.get('auc'), '.3f')} (purged folds), threshold "
                   f"{_fmt(card.get('threshold'), '.3f')}")
+    for message in warned:
+        say_warning(message)
     say(("wrote", "green"), f" {folder}")

@@ -1,4 +1,5 @@
-"""Command-line options shared by `fxjudge backtest`, `run`, `optimize` and `judge train`."""
+"""Command-line options shared by `fxjudge backtest`, `run`, `optimize`, `report` and
+`judge train`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-DataOption = Annotated[str | None, typer.Option("--data", help="A price file or folder.")]
+DataOption = Annotated[str | None, typer.Option(
+    "--data", help="A price file or folder (relative paths: from the project directory).")]
 PairOption = Annotated[str | None, typer.Option("--pair", help="Catalog pair, e.g. EURUSD.")]
 TimeframeOption = Annotated[str | None, typer.Option("--timeframe", help="e.g. H1.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (UTC), inclusive.")]
@@ -18,7 +20,11 @@ SpreadPipsOption = Annotated[float | None, typer.Option(
     "--spread-pips", help="Spread in pips where the bars have no spread column.")]
 SlippagePipsOption = Annotated[float | None, typer.Option(
     "--slippage-pips", help="Pips against the trader on every market fill.")]
-LangOption = Annotated[str, typer.Option("--lang", help="Report language: en or ja.")]
+LangOption = Annotated[str, typer.Option(
+    "--lang", help="Language of the report and the terminal summary: en or ja.")]
+DisplayTzOption = Annotated[str | None, typer.Option(
+    "--display-tz", help="The clock the report shows times in: UTC (default), a zone such as "
+    "Asia/Tokyo, new-york-close (broker time) or +09:00; FX days stay 17:00 New York.")]
 CommissionOption = Annotated[float | None, typer.Option(
     "--commission-per-lot", help="Account currency per lot per side.")]
 AccountCurrencyOption = Annotated[str | None, typer.Option(

@@ -22,7 +22,7 @@ def project_dir(override: str | Path | None = None) -> Path:
 
 
 def data_dir(project: str | Path | None = None) -> Path:
-    """The project's `data/` folder (bundled sample and catalog)."""
+    """The project's `data/` folder (the sample's copy, the catalog, the datafeed cache)."""
     return project_dir(project) / "data"
 
 
@@ -36,6 +36,17 @@ def reports_dir(project: str | Path | None = None) -> Path:
     return project_dir(project) / "reports"
 
 
+def project_path(path: str | Path | None, project: str | Path | None = None) -> str | None:
+    """`path` as the CLI reads a run's data source: a relative path that exists under the
+    project directory is taken from there (so a run file's ``source = "data/..."`` means the
+    project's data with `--project-dir` too); anything else is kept as given (a path from the
+    current directory, or a catalog pair such as ``EURUSD``)."""
+    if path is None:
+        return None
+    inside = project_dir(project) / path
+    return str(inside) if not Path(path).is_absolute() and inside.exists() else str(path)
+
+
 def strategies_dir(project: str | Path | None = None) -> Path:
     """Where strategies are loaded from by name."""
     return project_dir(project) / "strategies"
@@ -44,16 +55,12 @@ def strategies_dir(project: str | Path | None = None) -> Path:
 SAMPLE_NAME = "EURUSD_H1_2017_ASK.csv"
 
 
-def sample_path(project: str | Path | None = None) -> Path:
-    """The bundled sample: Dukascopy EURUSD H1 ask prices of 2017 (see data/sample/README.md).
-
-    The project's own `data/sample/` first; else the one of the fxjudge checkout this package
-    runs from (an editable install), so `fxjudge run` works from any project directory.
-    """
-    own = data_dir(project) / "sample" / SAMPLE_NAME
-    if own.exists():
-        return own
-    return Path(__file__).resolve().parents[2] / "data" / "sample" / SAMPLE_NAME
+def sample_path() -> Path:
+    """The bundled sample: Dukascopy EURUSD H1 ask prices of 2017, shipped inside the package
+    (``fxjudge/sample/``, with its licence and a README saying where it comes from), so that
+    it is found wherever fxjudge is installed. `fxjudge init` copies it into a new project's
+    ``data/sample/``."""
+    return Path(__file__).resolve().parent / "sample" / SAMPLE_NAME
 
 
 def package_versions(names: tuple[str, ...]) -> dict[str, str]:

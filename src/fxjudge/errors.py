@@ -31,6 +31,7 @@ class DataError(FxJudgeError):
         where: str | None = None,
         fix: str | None = None,
     ) -> None:
+        self.message = message
         self.path = None if path is None else str(path)
         self.where = where
         self.fix = fix

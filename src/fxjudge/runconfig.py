@@ -24,7 +24,9 @@ key is an error with "did you mean")::
     [optimize.space]  fast_bars = "5:50:5"; slow_bars = [20, 50, 100]; stop_loss_pips = "5.0:50.0"
 
 A saved run's config.toml also records what it ran on (``[data] bars, price_side,
-fingerprint``, ``versions``, ``created``): those are read back without complaint and ignored.
+fingerprint``, ``[strategy] class, origin, file``, ``versions``, ``created``): those are read
+back without complaint and ignored (the strategy is found by name again; the CLI warns when
+that is now another file).
 
 `resolve` turns the merged dictionary into the objects the engine takes, and `to_toml_dict`
 gives back the complete configuration (defaults filled in) that reruns the run exactly.
@@ -51,7 +53,8 @@ DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "con
 #: and (top level) ``n_trials``, the configurations tried, with ``trials_sr_variance``, the
 #: variance of their per-day Sharpe ratios (ddof 1) and ``trials_sr_variance_source``, where it
 #: came from, which the report's DSR uses.
-RECORDED = {"data": ("bars", "price_side", "fingerprint"), "strategy": ("class",)}
+RECORDED = {"data": ("bars", "price_side", "fingerprint"),
+            "strategy": ("class", "origin", "file")}
 TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
 RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
 #: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine.
@@ -74,7 +77,7 @@ TYPES: dict[str, dict[str, Any]] = {
     "data": {"source": str, "pair": str, "timeframe": str, "start": _DAY, "end": _DAY,
              "format": str, "tz": str, "conversion": float, "bars": int, "price_side": str,
              "fingerprint": str, "detail_timeframe": str},
-    "strategy": {"name": str, "params": dict, "class": str},
+    "strategy": {"name": str, "params": dict, "class": str, "origin": str, "file": str},
     "judge": {"mode": str, **JUDGE_OPTION_TYPES},
     "optimize": OPTIMIZE_TYPES,
     **{name: typing.get_type_hints(cls)

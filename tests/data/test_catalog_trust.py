@@ -1,5 +1,5 @@
 """The catalog keeps what the user has: wrong pairs and second sources refused, resample never
-over an import, remove, concurrent imports, a killed import, the umask (DESIGN §6b)."""
+over an import, remove, concurrent imports, a killed import, the umask (docs/data.md)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 
 from fxjudge.cli import main
+from fxjudge.config import sample_path
 from fxjudge.data import catalog
 from fxjudge.data.load import load_bars
 from fxjudge.errors import DataError
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 LINES = SAMPLE.read_text().splitlines()
 CLI = "import sys; from fxjudge.cli import main; sys.exit(main(sys.argv[1:]))"
 

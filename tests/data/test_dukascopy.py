@@ -13,17 +13,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fxjudge.config import sample_path
 from fxjudge.data.readers import ReadOptions, Source
 from fxjudge.data.readers.dukascopy_bi5 import CANDLE_RECORD, TICK_RECORD, DukascopyBi5Reader
 from fxjudge.data.readers.dukascopy_csv import DukascopyCsvReader
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, DataError
-from tests.conftest import REPO, shared_file
+from tests.conftest import shared_file
 
 H1_CSV = "dukascopy_csv/EURUSD_Candlestick_1_Hour_BID_01.07.2020-15.07.2023.csv"
 D1_CSV = "dukascopy_csv/EURUSD_Candlestick_1_D_BID_04.05.2003-21.01.2023.csv"
 LOCAL_D1_CSV = "dukascopy_csv_localtime/USDJPY_Candlestick_1_D_BID_01.01.2007-02.04.2023.csv"
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 BI5_ROOT = "dukascopy_bi5_eurusd_2019-02"
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
 

@@ -6,13 +6,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from fxjudge import ConfigError, DataError, Policy, load_bars, load_ticks, resample
+from fxjudge.config import sample_path
 from fxjudge.data import catalog
 from fxjudge.data.bars import TIMEFRAMES, make_bars
 from fxjudge.data.quality import DataReport, apply_policy
 from fxjudge.data.resample import bucket_starts
-from tests.conftest import REPO, shared_file
+from tests.conftest import shared_file
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 
 
 def frame(times, closes, volume=1.0):

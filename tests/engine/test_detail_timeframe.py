@@ -4,7 +4,6 @@ labels, which of a stop and a target came first inside a bar (run on both engine
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from functools import cache
 
@@ -13,6 +12,7 @@ import pytest
 
 import fxjudge
 from fxjudge.cli import main
+from fxjudge.config import sample_path
 from fxjudge.errors import ConfigError
 from fxjudge.judge.labels import LabelCosts, label_candidates, lower_bars_for
 from fxjudge.report import load_run
@@ -76,9 +76,9 @@ def test_the_labels_use_the_same_lower_bars():
 
 def test_detail_timeframe_errors(tmp_path):
     with pytest.raises(ConfigError, match="must be shorter than the bars' H1, was 'H4'"):
-        fxjudge.backtest(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv", "ema_atr",
+        fxjudge.backtest(sample_path(), "ema_atr",
                          costs={"spread_pips": 0.8}, project=REPO, detail_timeframe="H4")
-    bars = fxjudge.load_bars(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv")
+    bars = fxjudge.load_bars(sample_path())
     with pytest.raises(ConfigError, match="with bars given as a DataFrame pass detail_bars"):
         fxjudge.backtest(bars, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
                          detail_timeframe="M1")
@@ -88,7 +88,6 @@ def test_detail_timeframe_errors(tmp_path):
 
 
 def test_the_cli_records_engine_and_detail_and_reruns_them(tmp_path, capsys, engine):
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     project, out = ["--project-dir", str(tmp_path)], tmp_path / "reports"
     args = ["backtest", "--strategy", "ema_atr", "--data", str(shared_file(ZIP)),
             "--timeframe", "H4", "--spread-pips", "0.3", "--detail-timeframe", "M1",

@@ -4,6 +4,7 @@ what `simulate` gives, run after run."""
 import pandas as pd
 import pytest
 
+from fxjudge.config import sample_path
 from fxjudge.data.load import load_bars
 from fxjudge.engine import Account, Costs, Sizing, prepare, simulate, simulate_prepared
 from fxjudge.signals.exits import ExitRules, exit_levels
@@ -14,7 +15,7 @@ from tests.conftest import REPO
 
 @pytest.mark.parametrize("engine", ["compiled", "backtrader"])
 def test_one_preparation_serves_many_runs(engine):
-    bars = load_bars(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv").iloc[:1500]
+    bars = load_bars(sample_path()).iloc[:1500]
     costs, account = Costs(spread_pips=0.8, commission_per_lot=30), Account()
     prepared = prepare(bars, pair="EURUSD", costs=costs, account=account)
     for fast, stop in ((5, None), (12, 20.0)):

@@ -24,9 +24,21 @@ class Planted:
 
 
 def _node(value) -> dict:
-    """The skops schema node of a plain value (tuples, dicts and strings here)."""
+    """The skops schema node of a plain value (tuples, dicts and strings here).
+
+    Without skops' ``__id__`` memo keys: they are `id()`s of this process's objects, and one
+    equal to an id in the genuine file would make skops build that file's object instead.
+    """
     with zipfile.ZipFile(io.BytesIO(sio.dumps({"v": value}))) as archive:
-        return json.loads(archive.read("schema.json"))["content"]["v"]
+        return _without_ids(json.loads(archive.read("schema.json"))["content"]["v"])
+
+
+def _without_ids(node):
+    if isinstance(node, dict):
+        return {k: _without_ids(v) for k, v in node.items() if k != "__id__"}
+    if isinstance(node, list):
+        return [_without_ids(v) for v in node]
+    return node
 
 
 def _call(module: str, name: str, *args) -> dict:

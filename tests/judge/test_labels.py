@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from fxjudge.api import label_costs, resolve_bars
+from fxjudge.config import sample_path
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import Account, Costs, Sizing, simulate
@@ -24,7 +25,7 @@ from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.strategy import run_signals
 from tests.conftest import REPO, shared_vectors
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 
 
 def random_signals(bars: pd.DataFrame, count: int, seed: int) -> pd.Series:

@@ -2,7 +2,6 @@
 a model is refused on another strategy, other parameters or candidates before its window."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from fxjudge import api
 from fxjudge.cli import main
+from fxjudge.config import sample_path
 from fxjudge.errors import ConfigError, ModelError
 from fxjudge.judge.model import CALIBRATIONS, ESTIMATORS, Judge
 from fxjudge.judge.persist import _archive_types, load_model, save_model, saved_types
@@ -18,7 +18,7 @@ from tests.conftest import REPO
 from tests.judge import payloads
 from tests.judge.test_model import candidates
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 WINDOW = {"start": "2022-01-03T00:00:00+00:00", "end": "2022-03-10T00:00:00+00:00"}
 CARD = {"training_window": WINDOW, "strategy": {"name": "demo", "params": {"bars": 3}}}
 COSTS = {"spread_pips": 0.8}
@@ -39,7 +39,6 @@ def fitted(estimator="logistic", **options) -> Judge:
 def project(tmp_path_factory):
     """A project with the bundled strategies and two ema_atr models: 2017 H1 and H2."""
     root = tmp_path_factory.mktemp("project")
-    shutil.copytree(REPO / "strategies", root / "strategies")
     options = {"estimator": "logistic", "min_train": 50}
     with threadpool_limits(limits=1):
         for name, start, end in (("h1", "2017-01-01", "2017-07-01"),
@@ -236,9 +235,8 @@ def test_cli_permissions_reach_the_judge(project, capsys):
             str(SAMPLE), "--spread-pips", "0.8", "--to", "2017-07-01", "--judge", "models/h2"]
     assert main(args) == 2
     assert "--allow-before-training" in capsys.readouterr().err
-    with pytest.warns(UserWarning):
-        assert main([*args, "--allow-before-training", "--set", "fast_bars=10",
-                     "--allow-param-change"]) == 0
+    assert main([*args, "--allow-before-training", "--set", "fast_bars=10",
+                 "--allow-param-change"]) == 0
     out = capsys.readouterr().out
     assert "WARNING" in out and "not out of sample" in out and "fast_bars" in out
     report = sorted((project / "reports").glob("*/report.html"))[-1].read_text()

@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 
 from fxjudge import api
+from fxjudge.config import sample_path
 from fxjudge.data.load import load_bars
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import BacktestResult
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 COSTS = {"spread_pips": 0.8}
 JUDGED_STRATEGY = "bollinger_reversion"
 JUDGE_OPTIONS = {"retrain": "monthly", "min_train": 60, "importance_repeats": 2, "n_jobs": 1}
@@ -57,17 +58,21 @@ def renamed(judged: JudgedResult, name: str) -> JudgedResult:
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory, plain_result, judged_result, sample_bars):
-    """A reports/ folder: a plain run, a judged run, the judged run in Japanese and one whose
-    strategy name is a script tag; each saved with its report.html, and the index."""
+    """A reports/ folder: a plain run, a judged run, the judged run in Japanese, one whose
+    strategy name is a script tag, and the judged run shown in Japan time; each saved with its
+    report.html, and the index."""
     from fxjudge.report import build_index, render_report
 
     folder = tmp_path_factory.mktemp("project") / "reports"
-    runs = {"20170101-plain": (plain_result, "en"), "20170102-judged": (judged_result, "en"),
-            "20170103-judged-ja": (judged_result, "ja"),
-            "20170104-xss": (renamed(judged_result, XSS), "en")}
-    for name, (result, lang) in runs.items():
+    runs = {"20170101-plain": (plain_result, "en", None),
+            "20170102-judged": (judged_result, "en", None),
+            "20170103-judged-ja": (judged_result, "ja", None),
+            "20170104-xss": (renamed(judged_result, XSS), "en", None),
+            "20170105-judged-tokyo": (judged_result, "en", "Asia/Tokyo")}
+    for name, (result, lang, clock) in runs.items():
         result.save(folder / name)
         bars = None if name.endswith("plain") else sample_bars  # plain: re-read its source
-        render_report(result, folder / name / "report.html", lang=lang, bars=bars)
+        render_report(result, folder / name / "report.html", lang=lang, bars=bars,
+                      display_tz=clock)
     build_index(folder)
     return folder

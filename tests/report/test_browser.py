@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import REPO
@@ -48,6 +49,8 @@ class Page:
                      else self.requests.append(r.url))
         self.page.goto(path.as_uri())
         self.page.wait_for_load_state("load")
+        if self.page.query_selector("#plotly-gz"):  # a report: its charts are drawn async
+            self.page.wait_for_selector("body[data-charts]", state="attached", timeout=30_000)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -167,7 +170,7 @@ def test_a_script_in_the_strategy_name_shows_as_text(opened, reports):
 def test_index_lists_runs_sorts_and_links(opened, reports):
     page = opened(reports / "index.html")
     rows = page.page.locator("#runs-table tbody tr")
-    assert rows.count() == 4
+    assert rows.count() == 5
     headers = page.page.eval_on_selector_all("#runs-table thead th", "ths => ths.map(t => "
                                                                      "t.textContent)")
     column = headers.index("Trades") + 1
@@ -184,3 +187,115 @@ def test_index_lists_runs_sorts_and_links(opened, reports):
     page.page.wait_for_load_state("load")
     assert page.page.url.endswith("20170101-plain/report.html")
     assert page.errors == [] and page.requests == []
+
+
+# -- the report as a trader reads it -------------------------------------------------------
+
+
+def trace_types(page: Page, chart: str) -> list[str]:
+    return page.page.evaluate(f"document.getElementById('chart-{chart}').data.map(d => d.type)")
+
+
+def test_the_price_chart_is_candlesticks_with_every_trade_on_it(opened, reports, judged_result,
+                                                               sample_bars):
+    page = opened(reports / "20170102-judged" / "report.html")
+    assert trace_types(page, "price")[0] == "candlestick"
+    counts = page.page.evaluate("document.getElementById('chart-price').data.map("
+                                "d => (d.x || []).length)")
+    trades = judged_result.with_judge.trades
+    rejected = int((~judged_result.candidates["taken"]).sum())
+    assert counts == [len(sample_bars), int((trades["side"] == 1).sum()),
+                      int((trades["side"] == -1).sum()), len(trades), rejected]
+    assert page.errors == []
+
+
+def test_display_tz_shifts_what_is_shown_and_nothing_else(opened, reports, judged_result):
+    utc = opened(reports / "20170102-judged" / "report.html")
+    tokyo = opened(reports / "20170105-judged-tokyo" / "report.html")
+    note = tokyo.page.inner_text("#clock-note")
+    assert "Times are Japan time (Asia/Tokyo, UTC+09:00)" in note
+    assert "end at 17:00 New York" in note
+    assert "Entry / signal (Japan time)" in tokyo.page.inner_text("#trades-table thead")
+    first = judged_result.with_judge.trades["entry_time"].min()
+    for page in (utc, tokyo):
+        page.page.click("#trades-table th[data-key=entry_time]")
+    assert utc.first_cell("entry_time") == first.strftime("%Y-%m-%d %H:%M")
+    assert tokyo.first_cell("entry_time") == (first + pd.Timedelta(hours=9)).strftime(
+        "%Y-%m-%d %H:%M")
+    for selector in ("#stats-table", "#tester-table", "#robustness-table", ".cards"):
+        assert utc.page.inner_text(selector) == tokyo.page.inner_text(selector), selector
+    assert "(Japan time)" in tokyo.page.evaluate(
+        "document.getElementById('chart-by-hour').layout.title.text")
+    x0 = [page.page.evaluate("document.getElementById('chart-price').data[0].x[0]")
+          for page in (utc, tokyo)]
+    assert pd.Timestamp(x0[1]) - pd.Timestamp(x0[0]) == pd.Timedelta(hours=9)
+    assert (reports / "20170105-judged-tokyo" / "report-trades.csv").read_text() == \
+        (reports / "20170102-judged" / "report-trades.csv").read_text()  # the CSV stays UTC
+
+
+def test_the_metatrader_figures_are_there_for_both_runs(opened, reports, judged_result):
+    from fxjudge.results.metrics import full_statistics
+
+    page = opened(reports / "20170102-judged" / "report.html")
+    text = page.page.inner_text("#tester-table")
+    for result in (judged_result.without_judge, judged_result.with_judge):
+        stats, _ = full_statistics(result)
+        assert f"{stats['gross_profit']:,.0f} JPY" in text
+        assert f"{stats['gross_loss']:,.0f} JPY" in text
+        assert f"{stats['long_trades']:,.0f} ({stats['long_win_rate'] * 100:.1f} %)" in text
+        assert f"{stats['short_trades']:,.0f} ({stats['short_win_rate'] * 100:.1f} %)" in text
+        assert f"{stats['max_drawdown_pct']:.2f} % ({stats['relative_drawdown_money']:,.0f} " \
+               "JPY)" in text
+    for label in ("Gross profit", "Gross loss", "Absolute drawdown", "Maximal drawdown",
+                  "Relative drawdown", "Long positions (won %)", "Short positions (won %)"):
+        assert label in text
+
+
+def test_the_judge_configuration_is_folded_away(opened, reports):
+    page = opened(reports / "20170102-judged" / "report.html")
+    assert not page.page.is_visible("#judge-config pre")
+    robustness = page.page.eval_on_selector("#robustness", "e => e.offsetTop")
+    judge_top = page.page.eval_on_selector("#judge", "e => e.offsetTop")
+    page.page.click("#judge-config summary")
+    assert page.page.is_visible("#judge-config pre")
+    assert "walk-forward" in page.page.inner_text("#judge-config pre")
+    unfolded = page.page.eval_on_selector("#robustness", "e => e.offsetTop")
+    assert unfolded - robustness > 400 and robustness > judge_top  # it was pushing it down
+
+
+def test_japanese_exit_reasons_and_cost_names(opened, reports):
+    page = opened(reports / "20170103-judged-ja" / "report.html")
+    reasons = set(page.page.eval_on_selector_all(
+        "#trades-table tbody td:nth-child(8)", "tds => tds.map(t => t.textContent)"))
+    assert reasons and reasons <= {"損切り", "利益確定", "時間切れ決済", "反対シグナル", "ドテン",
+                                   "ロスカット", "データ終了", ""}, reasons
+    page.page.fill("#trades-filter", "損切り")
+    assert page.first_cell("exit_reason") == "損切り"
+    header = page.page.inner_text("header.top")
+    assert "スプレッド（pips）=0.8" in header and "spread_pips" not in header
+
+
+def test_the_index_links_each_run_without_scrolling_sideways(browser, reports):
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto((reports / "index.html").as_uri())
+        boxes = page.eval_on_selector_all("#runs-table a", "links => links.map(a => "
+                                          "a.getBoundingClientRect().toJSON())")
+        assert len(boxes) == 5
+        assert all(0 <= box["left"] and box["right"] <= 1280 for box in boxes), boxes
+    finally:
+        context.close()
+
+
+def test_a_browser_without_decompression_says_so_and_the_tables_still_work(browser, reports):
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 800})
+    try:
+        context.add_init_script("delete window.DecompressionStream;")
+        page = context.new_page()
+        page.goto((reports / "20170102-judged" / "report.html").as_uri())
+        page.wait_for_selector("body[data-charts=failed]", state="attached")
+        assert "DecompressionStream" in page.inner_text("#chart-price")
+        assert page.locator("#trades-table tbody tr").count() == 100
+    finally:
+        context.close()

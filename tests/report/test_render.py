@@ -1,5 +1,8 @@
 """The HTML report as text: self-contained, escaped, in the account currency, in two languages."""
 
+import base64
+import gzip
+import json
 import math
 import re
 from types import SimpleNamespace
@@ -23,10 +26,20 @@ def html(reports, name):
     return (reports / name / "report.html").read_text(encoding="utf-8")
 
 
+def unpacked(text: str, block: str) -> str:
+    """The gzipped, base64-encoded script block `block` of a report, as text."""
+    [data] = re.findall(rf'<script type="application/octet-stream" id="{block}">([^<]*)</script>',
+                        text)
+    return gzip.decompress(base64.b64decode(data)).decode("utf-8")
+
+
 def test_the_report_is_one_offline_file_with_plotly_embedded_once(reports):
     text = html(reports, "20170101-plain")
     assert not re.search(r"<(script|link)[^>]+(src|href)=", text)  # nothing fetched
-    assert text.count(f"plotly.js v{plotly.offline.get_plotlyjs_version()}") == 1
+    assert unpacked(text, "plotly-gz") == plotly.offline.get_plotlyjs()
+    assert "plotly.js v" not in text  # only the compressed copy
+    figures = json.loads(unpacked(text, "figures-gz"))
+    assert set(figures) == set(re.findall(r'data-figure="([\w-]+)"', text)) >= {"equity", "price"}
     assert (reports / "20170101-plain" / "report-trades.csv").exists()
     assert 'href="report-trades.csv"' in text
 
@@ -43,7 +56,7 @@ def test_money_in_the_account_currency_yen_without_decimals(reports, plain_resul
 def test_a_plain_run_says_it_was_not_judged(reports):
     text = html(reports, "20170101-plain")
     assert EN["verdict_not_judged"] in text and 'id="judge-missing"' in text
-    assert 'id="fig-calibration"' not in text
+    assert 'data-figure="calibration"' not in text
 
 
 def test_a_judged_run_has_the_verdict_and_the_judge_section(reports, judged_result):
@@ -53,7 +66,7 @@ def test_a_judged_run_has_the_verdict_and_the_judge_section(reports, judged_resu
     assert "Not enough evidence" in text and f"p = {p:.3f}" in text
     for chart in ("calibration", "roc", "threshold", "precision", "importance", "price",
                   "equity", "monthly", "distribution", "by-hour", "by-weekday"):
-        assert f'id="fig-{chart}"' in text, chart
+        assert f'data-figure="{chart}"' in text, chart
 
 
 def test_user_text_is_escaped_everywhere(reports):
@@ -84,7 +97,7 @@ def test_price_chart_left_out_with_the_reason_when_the_prices_are_gone(plain_res
                                          "source": str(tmp_path / "gone.csv")}})
     text = render_report(moved, tmp_path / "report.html").read_text()
     assert "Price chart not drawn" in text and "gone.csv" in text
-    assert 'id="fig-price"' not in text
+    assert 'data-figure="price"' not in text
 
 
 def report_stub(p_value, precision=0.6, base=0.5):
@@ -179,3 +192,39 @@ def test_dsr_is_shown_when_several_configurations_were_tried(plain_result, tmp_p
     assert "DSR needs the number of trials" not in text
     row = re.search(r"<td>DSR</td>\s*<td>([^<]+)</td>", text)
     assert row and row.group(1).strip().endswith("%")
+
+
+def test_display_clocks():
+    from fxjudge.report.display import DisplayClock, display_clock
+
+    times = pd.DatetimeIndex(["2017-01-10 12:00", "2017-07-10 12:00"], tz="UTC")
+    walls = {spec: [str(t) for t in DisplayClock(spec).wall(times)]
+             for spec in ("UTC", "Asia/Tokyo", "new-york-close", "+02:00")}
+    assert walls == {"UTC": ["2017-01-10 12:00:00", "2017-07-10 12:00:00"],
+                     "Asia/Tokyo": ["2017-01-10 21:00:00", "2017-07-10 21:00:00"],
+                     "new-york-close": ["2017-01-10 14:00:00", "2017-07-10 15:00:00"],
+                     "+02:00": ["2017-01-10 14:00:00", "2017-07-10 14:00:00"]}
+    assert DisplayClock("Europe/London").long(EN, times) == "Europe/London (UTC+00:00/+01:00)"
+    assert DisplayClock("new-york-close").long(JA) == JA["clock_broker_long"]
+    assert DisplayClock("Asia/Tokyo").long(JA, times) == "日本時間（Asia/Tokyo、UTC+09:00）"
+    with pytest.raises(ConfigError, match="`--display-tz` must be UTC, an IANA zone like "
+                                          "'Asia/Tokyo'.*was 'Mars/Olympus'"):
+        display_clock("Mars/Olympus")
+
+
+def test_long_runs_are_drawn_as_fewer_candles_and_every_trade_stays():
+    from fxjudge.data.synthetic import synthetic_bars
+    from fxjudge.report import charts
+
+    bars = synthetic_bars("EURUSD", timeframe="M1", n_bars=30_000, seed=1, start="2021-03-01")
+    shown = charts.candles(bars)
+    assert shown.attrs["timeframe"] == "M5" and len(shown) <= charts.MAX_CANDLES < len(bars)
+    first = shown.index[0]
+    inside = bars[(bars.index >= first) & (bars.index < first + pd.Timedelta(minutes=5))]
+    assert (shown["high"].iloc[0], shown["low"].iloc[0]) == (inside["high"].max(),
+                                                             inside["low"].min())
+    trades = pd.DataFrame({"side": [1, -1], "entry_time": bars.index[[10, 20_000]],
+                           "entry_price": [1.1, 1.2], "exit_time": bars.index[[50, 20_010]],
+                           "exit_price": [1.11, 1.19]})
+    figure = charts.price_figure(bars, trades, None, EN, 5)
+    assert [len(trace.x) for trace in figure.data] == [len(shown), 1, 1, 2]

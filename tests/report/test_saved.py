@@ -12,7 +12,6 @@ from fxjudge.errors import DataError
 from fxjudge.report import build_index, load_run, write_run_report
 from fxjudge.report.command import backtest_command
 from fxjudge.results.judged import JudgedResult
-from tests.conftest import REPO
 from tests.report.conftest import XSS
 
 
@@ -58,11 +57,12 @@ def test_not_a_run_folder_is_a_user_error(tmp_path):
 
 def test_the_index_lists_every_run_from_what_it_saved(reports):
     text = (reports / "index.html").read_text(encoding="utf-8")
-    for name in ("20170101-plain", "20170102-judged", "20170103-judged-ja", "20170104-xss"):
+    for name in ("20170101-plain", "20170102-judged", "20170103-judged-ja", "20170104-xss",
+                 "20170105-judged-tokyo"):
         assert f'href="{name}/report.html"' in text
-    assert text.count("<tr>") == 1 + 4  # the header and one row per run
+    assert text.count("<tr>") == 1 + 5  # the header and one row per run
     assert XSS not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-    assert text.index("20170104-xss") < text.index("20170101-plain")  # newest first
+    assert text.index("20170105-judged-tokyo") < text.index("20170101-plain")  # newest first
 
 
 def test_the_index_skips_folders_that_are_not_runs(tmp_path, plain_result):
@@ -101,7 +101,6 @@ def test_write_run_report_writes_the_report_and_the_index(tmp_path, plain_result
 
 
 def test_the_reproducing_command_reruns_the_same_trades(tmp_path, plain_result, capsys):
-    shutil.copytree(REPO / "strategies", tmp_path / "strategies")
     command = backtest_command(plain_result.config)
     words = shlex.split(command)
     assert words[:2] == ["fxjudge", "backtest"]

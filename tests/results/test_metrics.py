@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from tests.conftest import shared_vectors
 
+from fxjudge.config import sample_path
 from fxjudge.results import metrics
 
 
@@ -171,7 +172,7 @@ def small_result():
                            "used_margin": 0.0, "position_units": [0, 100, 100, 0, 0]},
                           index=pd.Index(times, name="time"), dtype=float)
     trades = pd.DataFrame({"net_account": [30.0, -10.0], "pips": [31.5, -9.0],
-                           "commission": [1.0, 1.0], "swap": [-0.5, 0.0]})
+                           "commission": [1.0, 1.0], "swap": [-0.5, 0.0], "side": [1, -1]})
     config = {"account": {"balance": 1000.0, "currency": "USD"}}
     return BacktestResult(trades=trades, equity=equity, config=config)
 
@@ -198,6 +199,25 @@ def test_full_statistics_by_hand(small_result):
     assert values["min_trl_days"] == pytest.approx(
         1 + (1 - skew * sr + (kurt - 1) / 4 * sr**2) * (1.6448536269514722 / sr) ** 2)
     assert math.isnan(values["dsr"]) and "n_trials" in reasons["dsr"]
+    # MetaTrader's figures
+    assert (values["gross_profit"], values["gross_loss"]) == (30.0, -10.0)
+    assert (values["long_trades"], values["long_win_rate"], values["long_net"]) == (1, 1.0, 30)
+    assert (values["short_trades"], values["short_win_rate"], values["short_net"]) == (1, 0, -10)
+
+
+def test_metatrader_drawdowns_by_hand():
+    """Equity from 1000: up to 1100, down to 990 (a 110 fall, 10 % of its peak), never below
+    the start but for that, then up to 2000 and down to 1700 (a 300 fall, 15 %)."""
+    figures = metrics.tester_drawdowns([1100, 990, 2000, 1700], 1000.0)
+    assert figures == {"absolute_drawdown": 10.0, "max_drawdown_money": 300.0,
+                       "maximal_drawdown_pct": 15.0, "max_drawdown_pct": 15.0,
+                       "relative_drawdown_money": 300.0}
+    apart = metrics.tester_drawdowns([1100, 880, 3000, 2700], 1000.0)  # 20 % of 1100, 300 of 3000
+    assert apart["max_drawdown_money"] == 300 and apart["maximal_drawdown_pct"] == 10.0
+    assert apart["max_drawdown_pct"] == pytest.approx(20.0)
+    assert apart["relative_drawdown_money"] == pytest.approx(220.0)
+    assert apart["absolute_drawdown"] == 120.0
+    assert metrics.tester_drawdowns([1001, 1002], 1000.0)["absolute_drawdown"] == 0.0
 
 
 def test_dsr_only_with_several_trials(small_result):
@@ -264,11 +284,10 @@ def test_full_statistics_says_which_variance_it_used(small_result):
 def test_daily_returns_from_the_day_ends_equal_fx_daily_returns():
     """A search computes the FX-day calendar once; on the bundled sample (a year of H1, DST
     changes, weekends) its returns are fx_daily_returns' to the last digit."""
-    from tests.conftest import REPO
 
     from fxjudge.data.load import load_bars
 
-    bars = load_bars(REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv")
+    bars = load_bars(sample_path())
     equity = pd.Series(1000 + np.cumsum(np.random.default_rng(5).normal(0, 1, len(bars))),
                        index=bars.index)
     days, ends = metrics.fx_day_ends(bars.index)

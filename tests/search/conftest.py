@@ -3,14 +3,12 @@ CLI, saved-file and browser tests of the search."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from fxjudge.cli import main
-from tests.conftest import REPO
+from fxjudge.config import sample_path
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 GRID_ARGS = ["optimize", "--strategy", "sma_cross", "--data", str(SAMPLE), "--spread-pips",
              "0.8", "--range", "fast_bars=5:15:5", "--range", "slow_bars=20:40:10",
              "--range", "stop_loss_pips=none,30.0", "--constraint", "fast_bars * 2 < slow_bars",
@@ -19,9 +17,7 @@ GRID_ARGS = ["optimize", "--strategy", "sma_cross", "--data", str(SAMPLE), "--sp
 
 @pytest.fixture(scope="session")
 def search_project(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("search-project")
-    shutil.copytree(REPO / "strategies", folder / "strategies")
-    return folder
+    return tmp_path_factory.mktemp("search-project")  # the bundled strategies are found anyway
 
 
 @pytest.fixture(scope="session")

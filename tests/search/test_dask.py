@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 import fxjudge
+from fxjudge.config import sample_path
 from tests.conftest import REPO
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is a dependency")
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 SPACE = {"fast_bars": [5, 8, 12], "slow_bars": [30, 50], "stop_loss_pips": [None, 25.0]}
 SETTINGS = {"costs": {"spread_pips": 0.8}, "project": REPO, "start": "2017-02-01",
             "end": "2017-04-01"}

@@ -17,12 +17,13 @@ import pytest
 
 import fxjudge
 from fxjudge import ConfigError
+from fxjudge.config import sample_path
 from fxjudge.results.metrics import full_statistics, fx_daily_returns
 from fxjudge.search import store
 from fxjudge.signals.strategy import Strategy, entries
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 COSTS = {"spread_pips": 0.8}
 PERIOD = {"start": "2017-01-01", "end": "2017-04-01"}
 GRID = {"fast_bars": [5, 10, 20], "slow_bars": [20, 40], "stop_loss_pips": [None, 30.0]}

@@ -11,11 +11,12 @@ import pytest
 
 import fxjudge
 from fxjudge import ConfigError
+from fxjudge.config import sample_path
 from fxjudge.results.metrics import full_statistics
 from fxjudge.search.walkforward import windows
 from tests.conftest import REPO
 
-SAMPLE = REPO / "data" / "sample" / "EURUSD_H1_2017_ASK.csv"
+SAMPLE = sample_path()
 SPACE = {"fast_bars": [5, 10], "slow_bars": [20, 40]}
 SETTINGS = {"costs": {"spread_pips": 0.8}, "project": REPO, "n_jobs": 1, "end": "2017-08-01"}
 UTC = "UTC"

@@ -13,7 +13,12 @@ import pytest
 from fxjudge.errors import ConfigError, StrategyError
 from fxjudge.features import indicators as ind
 from fxjudge.signals.exits import ExitRules, exit_levels
-from fxjudge.signals.loader import list_strategies, load_strategy, strategy_class
+from fxjudge.signals.loader import (
+    list_strategies,
+    load_strategy,
+    strategy_class,
+    strategy_origin,
+)
 from fxjudge.signals.strategy import (
     Strategy,
     crosses_above,
@@ -282,11 +287,12 @@ def test_load_by_name_by_stem_and_class_and_from_a_class_or_instance(project):
 
 
 def test_an_unknown_name_lists_the_ones_there_are(project):
-    with pytest.raises(
-        StrategyError, match=r"no strategy named 'alpah' .*there are: alpha, notes, pair_of$"
-    ):
+    with pytest.raises(StrategyError, match=r"no strategy named 'alpah' \(bundled with fxjudge or "
+                       r"in .*strategies\); there are: alpha, bollinger_reversion, .*, notes, "
+                       r"pair_of, .*sma_cross$"):
         strategy_class("alpah", project)
-    with pytest.raises(StrategyError, match="no strategy named 'alpha' .*none"):
+    with pytest.raises(StrategyError, match="no strategy named 'alpha' .*there are: "
+                                            "bollinger_reversion, donchian_breakout"):
         strategy_class("alpha", project / "elsewhere")
     with pytest.raises(StrategyError, match=r"has no strategy class 'Nope'; it defines Alpha"):
         strategy_class("alpha:Nope", project)
@@ -312,10 +318,33 @@ def test_a_broken_file_is_named_with_the_exception_line(project):
 
 def test_list_strategies_gives_names_summaries_and_defaults(project):
     found = {info.name: info for info in list_strategies(project)}
-    assert sorted(found) == ["alpha", "pair_of:Beta", "pair_of:Gamma"]
+    mine = sorted(name for name, info in found.items() if info.origin == "project")
+    assert mine == ["alpha", "pair_of:Beta", "pair_of:Gamma"]
     assert found["alpha"].summary == "First idea."
     assert found["alpha"].params == {"window_bars": 7}
     assert found["alpha"].cls.__name__ == "Alpha"
+    assert found["alpha"].path == project / "strategies" / "alpha.py"
+    assert found["sma_cross"].origin == "bundled"
+
+
+def test_a_project_file_overrides_the_bundled_strategy_of_its_name(project):
+    (project / "strategies" / "sma_cross.py").write_text(
+        STRATEGY_FILE.format(name="MySma", summary="Mine."))
+    assert strategy_class("sma_cross", project).__name__ == "MySma"
+    assert strategy_origin("sma_cross", project) == {
+        "origin": "project (overrides bundled)",
+        "file": str(project / "strategies" / "sma_cross.py")}
+    [info] = [i for i in list_strategies(project) if i.name == "sma_cross"]
+    assert info.origin == "project (overrides bundled)" and info.summary == "Mine."
+    assert strategy_class("sma_cross", project / "elsewhere").__name__ == "SmaCross"
+
+
+def test_bundled_strategies_are_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cls = strategy_class("bollinger_reversion")
+    assert cls.__module__ == "fxjudge.strategies.bollinger_reversion"
+    assert strategy_origin("bollinger_reversion")["origin"] == "bundled"
+    assert strategy_origin(Toy)["origin"] == "given"
 
 
 def test_an_edited_file_is_imported_again(project):

@@ -1,1 +1,1 @@
-"""The data stage: real FX files in, canonical UTC bars and ticks out (DESIGN.md §3)."""
+"""The data stage: real FX files in, canonical UTC bars and ticks out (docs/data.md)."""

@@ -1,4 +1,4 @@
-"""The canonical frames every stage after `data` relies on (DESIGN.md §2).
+"""The canonical frames every stage after `data` relies on (docs/architecture.md).
 
 Bars: a pandas DataFrame indexed by a tz-aware UTC `DatetimeIndex` named ``time`` holding each
 bar's **open** time, strictly increasing; float64 columns ``open high low close`` (bid prices) and

@@ -4,7 +4,7 @@ Layout: ``data/catalog/<PAIR>/<TIMEFRAME>.parquet`` for bars and ``<PAIR>/tick.p
 ticks, each with its import history (sources and their `DataReport`s) in the Parquet schema
 metadata. A file is imported once; later runs load it in milliseconds.
 
-The catalog keeps what the user has (DESIGN §6b):
+The catalog keeps what the user has (docs/data.md):
 
 - **One source per series.** A series' source is its format and price side (``histdata/bid``,
   ``mt4/bid``, ``resampled``...). Importing more of the same source updates it: the new rows

@@ -1,10 +1,11 @@
 """HistData's file clock, inferred week by week from where the FX week opens and closes.
 
 HistData documents its clock as "EST without daylight saving" (fixed UTC-5). The files do not
-follow that (FORMATS.md §1): they are UTC-5 in winter and UTC-4 in summer, switching on the US
-dates in some years (2018) and on the EU dates in others (2019), where the switch falls inside an
-FX week and leaves a missing hour (spring) or a repeated hour (autumn) on the file clock. No fixed
-rule is right for every file, so the offset is read from the data itself:
+follow that (docs/data.md, "Clocks"): they are UTC-5 in winter and UTC-4 in summer,
+switching on the US dates in some years (2018) and on the EU dates in others (2019), where the
+switch falls inside an FX week and leaves a missing hour (spring) or a repeated hour (autumn) on
+the file clock. No fixed rule is right for every file, so the offset is read from the data
+itself:
 
 - Weeks: the rows are cut into weeks at Saturday 12:00 on the file clock. For any offset from
   UTC-6 to UTC-3 that instant lies inside the weekend gap (Friday 17:00 to Sunday 17:00 New York),

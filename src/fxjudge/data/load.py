@@ -17,7 +17,7 @@ from fxjudge.data import catalog
 from fxjudge.data.bars import make_bars, make_ticks, timeframe
 from fxjudge.data.clock import check_clock
 from fxjudge.data.quality import DataReport, Policy, apply_policy
-from fxjudge.data.readers import ReadOptions, Source, detect, reader_named
+from fxjudge.data.readers import Loaded, ReadOptions, Source, detect, reader_named
 from fxjudge.data.resample import resample
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, DataError
@@ -53,11 +53,18 @@ def read_file(
         columns=columns,
         time_format=time_format,
     )
-    loaded = reader.read(source, options)
+    return finish_read(reader.read(source, options), source.path, pair=fx_pair, policy=policy)
+
+
+def finish_read(loaded: Loaded, path: Path, *, pair: FxPair | None = None,
+                policy: Policy | None = None) -> tuple[pd.DataFrame, DataReport]:
+    """What every read ends with: the quality `policy` applied to a reader's `Loaded` frame,
+    canonical bars or ticks, and the `DataReport` of `path` (``data.attrs["report"]`` too)."""
+    fx_pair = pair
     pair_symbol = fx_pair.symbol if fx_pair else loaded.pair
     pip = FxPair.parse(pair_symbol).pip_size if pair_symbol else None
     report = DataReport(
-        source=str(source.path),
+        source=str(path),
         format=loaded.format,
         kind=loaded.kind,
         pair=pair_symbol,
@@ -74,9 +81,9 @@ def read_file(
         pip_size=pip,
         policy=policy or Policy(),
         report=report,
-        path=str(source.path),
+        path=str(path),
     )
-    label = f"{source.path.name} ({loaded.format})"
+    label = f"{path.name} ({loaded.format})"
     if loaded.kind == "ticks":
         data = make_ticks(frame, pair=pair_symbol, source=label)
     else:

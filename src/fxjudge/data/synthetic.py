@@ -1,4 +1,4 @@
-"""Seeded synthetic FX bars for tests and scale benchmarks (DESIGN.md §2, §6, §7).
+"""Seeded synthetic FX bars for tests and scale benchmarks (docs/architecture.md).
 
 `synthetic_bars` returns frames that obey the Bars contract exactly (`fxjudge.data.bars`): a UTC
 ``DatetimeIndex`` named ``time`` holding bar **open** times, float64 bid ``open high low close``,
@@ -51,7 +51,7 @@ What the series looks like, and the decisions behind it:
   series is a prefix of a longer one with the same `start` and `seed`.
 
 With ``edge=None`` nothing in the series is predictable: returns are independent, centred shocks
-(the honesty test of DESIGN.md §6 relies on it). ``edge=PlantedEdge(...)`` plants one learnable
+(tests/judge/test_honesty.py relies on it). ``edge=PlantedEdge(...)`` plants one learnable
 effect, documented in `PlantedEdge`; the random draws are the same with and without it, so the
 closes of the two series differ exactly by the planted drift.
 """
@@ -115,10 +115,11 @@ class PlantedEdge:
       cumulative shift after *j* of them is ``round(drift_points * j / horizon)`` points, on top
       of the random walk; it persists (the price level is moved, not a temporary bump).
 
-    A signal taken at the close of a trigger bar and executed at the next open (DESIGN.md §2)
-    captures the whole drift. Everything the rule needs is known at the close of bar *t*: its
-    own open, close and time, the annual volatility the series was generated with, and the
-    earlier triggers. `triggers` recomputes the trigger bars of a series from its bars alone.
+    A signal taken at the close of a trigger bar and executed at the next open
+    (docs/architecture.md) captures the whole drift. Everything the rule needs is known at the
+    close of bar *t*: its own open, close and time, the annual volatility the series was
+    generated with, and the earlier triggers. `triggers` recomputes the trigger bars of a series
+    from its bars alone.
 
     With the defaults (3 sigmas, 10 bars, 5 pips) about 1% of bars trigger (the shocks are
     fat-tailed), and on EURUSD M1 the close 10 bars after a trigger is beyond the trigger's

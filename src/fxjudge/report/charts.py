@@ -1,10 +1,14 @@
-"""The run's charts as plotly figures: equity and drawdown, price with trades, monthly returns,
-P&L distribution, P&L by hour and weekday.
+"""The run's charts as plotly figures: equity and drawdown, candlesticks with the trades,
+monthly returns, P&L distribution, P&L by hour and weekday, and `overview_figure` (price, equity
+and drawdown in one figure, for `BacktestResult.plot`).
 
 Each builder takes results and bars (never engine internals) and returns a `go.Figure`; the
-page embeds their JSON and draws them with the plotly.js bundled in the file. Long series are
-downsampled (`fxjudge.report.downsample`) so a report of years of H1 or M1 bars stays small;
-markers for trades are never dropped. Times are UTC.
+page embeds their JSON and draws them with the plotly.js bundled in the file. Long series stay
+small: equity curves are downsampled (`fxjudge.report.downsample`), and more than `MAX_CANDLES`
+bars are drawn as candles of the shortest longer timeframe that fits (`candles`), built as any
+resampling is (first open, highest high, lowest low, last close; H4 and D1 on the FX day).
+Markers for trades are never dropped or moved. Times are wall-clock times of the report's
+`DisplayClock` (UTC by default).
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fxjudge.report.downsample import MAX_POINTS, minmax_indices
+from fxjudge.data.bars import TIMEFRAMES
+from fxjudge.data.resample import resample
+from fxjudge.report.display import UTC_CLOCK, DisplayClock
+from fxjudge.report.downsample import minmax_indices
 from fxjudge.results.result import BacktestResult
 
 BLUE, GREY, GREEN, RED, DARK = "#2563eb", "#9ca3af", "#16a34a", "#dc2626", "#374151"
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Hiragino Sans', 'Noto Sans CJK JP', sans-serif"
+#: More bars than this are drawn as candles of a longer timeframe.
+MAX_CANDLES = 10_000
 
 
 def base_layout(title: str, **extra) -> dict:
@@ -31,76 +40,135 @@ def base_layout(title: str, **extra) -> dict:
             "hovermode": "closest", **extra}
 
 
-def naive_utc(times) -> np.ndarray:
-    """UTC times without a zone: plotly.js ignores offsets, so we give it plain UTC clock times."""
-    index = pd.DatetimeIndex(times)
-    if index.tz is not None:
-        index = index.tz_convert("UTC").tz_localize(None)
-    return index.to_numpy()
-
-
 def drawdown_pct(equity: pd.Series, initial: float) -> pd.Series:
     """Fall below the running peak (the initial balance counting as one), in percent."""
     peaks = np.maximum.accumulate(np.r_[initial, equity.to_numpy(dtype=float)])[1:]
     return pd.Series((equity.to_numpy(dtype=float) / peaks - 1.0) * 100, index=equity.index)
 
 
-def equity_figure(runs: list[tuple[str, str, BacktestResult]], t: dict) -> go.Figure:
-    """Equity (top) and drawdown (bottom) of each (name, colour, result), downsampled."""
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32],
-                           vertical_spacing=0.04)
+def candles(bars: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.DataFrame:
+    """`bars` as they are when at most `max_candles`, else resampled to the shortest longer
+    timeframe that fits (``attrs["timeframe"]`` says which)."""
+    if len(bars) <= max_candles:
+        return bars
+    minutes = TIMEFRAMES[bars.attrs["timeframe"]].minutes if bars.attrs.get("timeframe") else 0
+    for name, tf in sorted(TIMEFRAMES.items(), key=lambda item: item[1].minutes):
+        if tf.minutes > minutes:
+            shown = resample(bars, name)
+            if len(shown) <= max_candles or name == "W1":
+                return shown
+    return bars
+
+
+def equity_traces(runs: list[tuple[str, str, BacktestResult]], clock: DisplayClock
+                  ) -> list[tuple[go.Scatter, go.Scatter]]:
+    """(equity, drawdown %) traces of each (name, colour, result), downsampled."""
+    out = []
     for name, colour, result in runs:
         curve = result.equity["equity"]
         initial = float(result.config.get("account", {}).get("balance", curve.iloc[0]))
         keep = minmax_indices(curve.to_numpy())
-        figure.add_trace(go.Scatter(x=naive_utc(curve.index[keep]), y=curve.to_numpy()[keep],
-                                    name=name, line={"color": colour, "width": 1.5},
-                                    legendgroup=name), row=1, col=1)
+        equity = go.Scatter(x=clock.wall(curve.index[keep]), y=curve.to_numpy()[keep],
+                            name=name, line={"color": colour, "width": 1.5}, legendgroup=name)
         down = drawdown_pct(curve, initial)
         keep = minmax_indices(down.to_numpy())
-        figure.add_trace(go.Scatter(x=naive_utc(down.index[keep]), y=down.to_numpy()[keep],
-                                    name=name, line={"color": colour, "width": 1},
-                                    fill="tozeroy", legendgroup=name, showlegend=False),
-                         row=2, col=1)
+        drawdown = go.Scatter(x=clock.wall(down.index[keep]), y=down.to_numpy()[keep],
+                              name=name, line={"color": colour, "width": 1}, fill="tozeroy",
+                              legendgroup=name, showlegend=False)
+        out.append((equity, drawdown))
+    return out
+
+
+def equity_figure(runs: list[tuple[str, str, BacktestResult]], t: dict,
+                  clock: DisplayClock = UTC_CLOCK) -> go.Figure:
+    """Equity (top) and drawdown (bottom) of each (name, colour, result), downsampled."""
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32],
+                           vertical_spacing=0.04)
+    for equity, drawdown in equity_traces(runs, clock):
+        figure.add_trace(equity, row=1, col=1)
+        figure.add_trace(drawdown, row=2, col=1)
     figure.update_layout(base_layout(t["chart_equity"], height=460))
     figure.update_yaxes(title_text=f"{t['equity']} ({runs[0][2].currency})", row=1, col=1)
     figure.update_yaxes(title_text=t["drawdown"], row=2, col=1)
     return figure
 
 
-def price_figure(bars: pd.DataFrame, trades: pd.DataFrame, rejected: pd.DataFrame | None,
-                 t: dict, decimals: int) -> go.Figure:
-    """Close price (downsampled) with entries by side, exits and rejected candidates."""
-    close = bars["close"]
-    keep = minmax_indices(close.to_numpy(), MAX_POINTS)
+def price_traces(bars: pd.DataFrame, trades: pd.DataFrame, rejected: pd.DataFrame | None,
+                 t: dict, decimals: int, clock: DisplayClock) -> list:
+    """Candlesticks (`candles` of the bars), entries by side, exits, rejected candidates."""
+    shown = candles(bars)
     side = str(bars.attrs.get("price_side", "bid"))
-    traces = [go.Scatter(x=naive_utc(close.index[keep]), y=close.to_numpy()[keep],
-                         name=t["price_close"].format(side=side), mode="lines",
-                         line={"color": DARK, "width": 1}, hoverinfo="x+y")]
+    name = t["price_candles"].format(pair=bars.attrs.get("pair", ""), side=side,
+                                     timeframe=shown.attrs.get("timeframe", ""))
+    traces = [go.Candlestick(
+        x=clock.wall(shown.index), open=shown["open"].to_numpy(), high=shown["high"].to_numpy(),
+        low=shown["low"].to_numpy(), close=shown["close"].to_numpy(), name=name,
+        increasing={"line": {"color": "#0f766e", "width": 1}, "fillcolor": "#99f6e4"},
+        decreasing={"line": {"color": "#9f1239", "width": 1}, "fillcolor": "#fda4af"},
+        whiskerwidth=0, hoverinfo="x+y")]
     fmt = f"%{{y:.{decimals}f}}"
     for value, label, symbol, colour in ((1, "long_entry", "triangle-up", GREEN),
                                          (-1, "short_entry", "triangle-down", RED)):
         chosen = trades[trades["side"] == value] if len(trades) else trades
         traces.append(go.Scatter(
-            x=naive_utc(chosen["entry_time"]), y=chosen["entry_price"], mode="markers",
-            name=t[label], marker={"symbol": symbol, "color": colour, "size": 8},
+            x=clock.wall(chosen["entry_time"]) if len(chosen) else [],
+            y=chosen["entry_price"] if len(chosen) else [], mode="markers", name=t[label],
+            marker={"symbol": symbol, "color": colour, "size": 9,
+                    "line": {"color": "#ffffff", "width": 0.5}},
             hovertemplate=f"{t[label]}<br>%{{x}}<br>{fmt}<extra></extra>"))
     traces.append(go.Scatter(
-        x=naive_utc(trades["exit_time"]) if len(trades) else [],
+        x=clock.wall(trades["exit_time"]) if len(trades) else [],
         y=trades["exit_price"] if len(trades) else [], mode="markers", name=t["exit"],
-        marker={"symbol": "x-thin", "color": DARK, "size": 7, "line": {"width": 1.5}},
+        marker={"symbol": "x-thin", "color": DARK, "size": 8, "line": {"width": 1.5}},
         hovertemplate=f"{t['exit']}<br>%{{x}}<br>{fmt}<extra></extra>"))
     if rejected is not None:
-        price = close.reindex(rejected.index)
+        price = bars["close"].reindex(rejected.index)
         traces.append(go.Scatter(
-            x=naive_utc(rejected.index), y=price.to_numpy(), mode="markers", name=t["rejected"],
-            marker={"symbol": "circle-open", "color": GREY, "size": 7},
+            x=clock.wall(rejected.index), y=price.to_numpy(), mode="markers",
+            name=t["rejected"], marker={"symbol": "circle-open", "color": GREY, "size": 8},
             customdata=rejected["probability"].to_numpy(dtype=float),
             hovertemplate=f"{t['rejected']}<br>%{{x}}<br>{fmt}<br>p=%{{customdata:.2f}}"
                           "<extra></extra>"))
-    figure = go.Figure(traces)
-    figure.update_layout(base_layout(t["chart_price"], height=440))
+    return traces
+
+
+def price_figure(bars: pd.DataFrame, trades: pd.DataFrame, rejected: pd.DataFrame | None,
+                 t: dict, decimals: int, clock: DisplayClock = UTC_CLOCK) -> go.Figure:
+    """Candlesticks with entries by side, exits and rejected candidates."""
+    figure = go.Figure(price_traces(bars, trades, rejected, t, decimals, clock))
+    figure.update_layout(base_layout(t["chart_price"], height=460))
+    figure.update_xaxes(rangeslider={"visible": False})
     figure.update_yaxes(tickformat=f".{decimals}f")
+    return figure
+
+
+def overview_figure(result, bars: pd.DataFrame | None, t: dict, decimals: int,
+                    clock: DisplayClock = UTC_CLOCK) -> go.Figure:
+    """Price with the trades (and rejected candidates of a judged run) on top, equity and
+    drawdown beneath, on one shared time axis: what `BacktestResult.plot` shows."""
+    judged = hasattr(result, "with_judge")
+    main = result.with_judge if judged else result
+    runs = [(t["without_judge"], GREY, result.without_judge), (t["with_judge"], BLUE, main)] \
+        if judged else [(t["equity"], BLUE, main)]
+    rows = [0.55, 0.3, 0.15] if bars is not None else [0.7, 0.3]
+    figure = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, row_heights=rows,
+                           vertical_spacing=0.03)
+    if bars is not None:
+        rejected = result.candidates[~result.candidates["taken"].astype(bool)] if judged \
+            else None
+        for trace in price_traces(bars, main.trades, rejected, t, decimals, clock):
+            figure.add_trace(trace, row=1, col=1)
+        figure.update_yaxes(tickformat=f".{decimals}f", row=1, col=1)
+    first = 2 if bars is not None else 1
+    for equity, drawdown in equity_traces(runs, clock):
+        figure.add_trace(equity, row=first, col=1)
+        figure.add_trace(drawdown, row=first + 1, col=1)
+    config = result.config
+    title = f"{config['strategy']['name']} · {config['data']['pair']} {config['data']['timeframe']}"
+    figure.update_layout(base_layout(title, height=720 if bars is not None else 460))
+    figure.update_xaxes(rangeslider={"visible": False})
+    figure.update_yaxes(title_text=f"{t['equity']} ({main.currency})", row=first, col=1)
+    figure.update_yaxes(title_text=t["drawdown"], row=first + 1, col=1)
     return figure
 
 
@@ -141,12 +209,13 @@ def distribution_figure(taken_pips, rejected_pips, t: dict) -> go.Figure:
     return figure
 
 
-def by_time_figure(trades: pd.DataFrame, unit: str, t: dict, currency: str) -> go.Figure:
-    """Net P&L summed by the entry's hour (0-23) or weekday (Mon-Sun), UTC."""
+def by_time_figure(trades: pd.DataFrame, unit: str, t: dict, currency: str,
+                   clock: DisplayClock = UTC_CLOCK) -> go.Figure:
+    """Net P&L summed by the entry's hour (0-23) or weekday (Mon-Sun) on the display clock."""
     hour = unit == "hour"
     slots = list(range(24)) if hour else t["weekday_names"].split(",")
     if len(trades):
-        times = pd.DatetimeIndex(trades["entry_time"]).tz_convert("UTC")
+        times = clock.wall(trades["entry_time"])
         keys = times.hour if hour else times.day_of_week
         sums = trades["net_account"].groupby(np.asarray(keys)).sum()
         values = sums.reindex(range(len(slots)), fill_value=0.0).to_numpy()
@@ -155,8 +224,8 @@ def by_time_figure(trades: pd.DataFrame, unit: str, t: dict, currency: str) -> g
     colours = np.where(values >= 0, GREEN, RED)
     figure = go.Figure(go.Bar(x=slots, y=values, marker={"color": colours},
                               hovertemplate="%{x}: %{y:,.0f}<extra></extra>"))
-    figure.update_layout(base_layout(t["chart_by_hour" if hour else "chart_by_weekday"],
-                                     height=300, showlegend=False))
+    title = t["chart_by_hour" if hour else "chart_by_weekday"].format(clock=clock.short(t))
+    figure.update_layout(base_layout(title, height=300, showlegend=False))
     figure.update_xaxes(title_text=t["hour" if hour else "weekday"], type="category")
     figure.update_yaxes(title_text=t["net_money"].format(currency=currency))
     return figure

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 
 MONEY = {"net_profit", "max_drawdown_money", "expectancy_money", "avg_win", "avg_loss",
-         "largest_win", "largest_loss", "commission_paid", "swap_net"}
-PERCENT = {"return_pct", "cagr_pct", "max_drawdown_pct", "exposure_pct"}  # already in percent
-FRACTION = {"win_rate", "psr", "dsr"}  # shown as percent
+         "largest_win", "largest_loss", "commission_paid", "swap_net", "gross_profit",
+         "gross_loss", "long_net", "short_net", "absolute_drawdown", "relative_drawdown_money"}
+PERCENT = {"return_pct", "cagr_pct", "max_drawdown_pct", "exposure_pct",
+           "maximal_drawdown_pct"}  # already in percent
+FRACTION = {"win_rate", "psr", "dsr", "long_win_rate", "short_win_rate"}  # shown as percent
 INTEGER = {"trades", "max_consecutive_wins", "max_consecutive_losses", "days", "n_trials",
-           "periods_per_year"}
+           "periods_per_year", "long_trades", "short_trades"}
 DECIMALS = {"expectancy_pips": 1, "total_pips": 1, "trades_per_month": 1, "max_drawdown_days": 0,
             "min_trl_days": 0, "years": 2, "min_trl_years": 1, "sharpe_daily": 4, "dsr_sr0": 4,
             "trials_sr_variance": 6}

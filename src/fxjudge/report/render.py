@@ -1,17 +1,27 @@
 """`render_report`: one self-contained HTML file for a `BacktestResult` or a `JudgedResult`.
 
 The file works offline: plotly's JavaScript comes from the installed plotly package and is
-embedded once; figures and the trade table travel as JSON inside ``<script type=
-"application/json">`` blocks (``<``, ``>`` and ``&`` escaped, so no text can close the script).
+embedded once, gzipped and base64-encoded, as are the figures (one JSON object by chart id):
+plotly.js is 4.8 MB as text, 1.5 MB gzipped, so a year's report is about 2.5 MB instead of
+5.5. The page inflates both with the browser's `DecompressionStream` (Chrome 80, Firefox 113,
+Safari 16.4 and later), then draws the charts and sets ``body[data-charts="drawn"]``; a browser
+without it says so where the charts would be, and the tables work regardless. The trade table
+travels as plain JSON inside a ``<script type="application/json">`` block (``<``, ``>`` and
+``&`` escaped, so no text can close the script).
 Templates are jinja2 with autoescape on: strategy names, parameters and notes are escaped
 wherever they appear. Beside the report, ``<name>-trades.csv`` holds the full trade table.
 
-Sections: header, headline verdict (judged runs), KPI cards, charts, trades, the judge,
-robustness, all statistics, configuration and the reproducing command with package versions.
+Sections: header, headline verdict (judged runs), KPI cards, all statistics and MetaTrader's
+tester figures, charts (candlesticks with the trades), trades, the judge (its configuration
+folded away), robustness, configuration and the reproducing command with package versions.
+Times are shown on the `display_tz` clock (`fxjudge.report.display`), in `lang`'s words,
+exit reasons and cost names included.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +40,7 @@ from fxjudge.domain import FxPair
 from fxjudge.files import write_atomic
 from fxjudge.report import charts, fmt, judge_charts, tables
 from fxjudge.report.command import backtest_command
+from fxjudge.report.display import DisplayClock, display_clock
 from fxjudge.report.i18n import labels
 from fxjudge.report.saved import load_price_bars
 from fxjudge.report.verdict import judge_verdict
@@ -52,23 +63,23 @@ REPORT_PACKAGES = ("jinja2", "plotly")
 
 @lru_cache(maxsize=1)
 def plotly_js() -> Markup:
-    """plotly.js from the installed plotly package (read once per process)."""
-    return Markup(plotly.offline.get_plotlyjs())
+    """plotly.js from the installed plotly package, gzipped and base64-encoded (once per
+    process): the page inflates it with the browser's `DecompressionStream`."""
+    return Markup(packed(plotly.offline.get_plotlyjs()))
+
+
+def packed(text: str) -> str:
+    """`text` gzipped (deterministically: no timestamp) and base64-encoded, ready for a
+    ``<script type="application/octet-stream">`` block (base64 needs no HTML escaping)."""
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
 
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The templates of `fxjudge/report/templates`, autoescaped, strict about missing names."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("fxjudge.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["jsonblock"] = json_block
-    return env
-
-
-def json_block(text: str) -> Markup:
-    """JSON text made safe inside a ``<script>`` element (``<``, ``>``, ``&`` as \\u escapes)."""
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    return jinja2.Environment(loader=jinja2.PackageLoader("fxjudge.report", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 @dataclass
@@ -106,6 +117,7 @@ def render_report(
     command: str | None = None,
     bars: pd.DataFrame | None = None,
     n_trials: int | None = None,
+    display_tz: str | None = None,
 ) -> Path:
     """Write the HTML report of `result` to `path` (and the trade CSV beside it); return `path`.
 
@@ -116,10 +128,32 @@ def render_report(
     described by ``trials_sr_variance_source``), else assumed, and the robustness table says
     which.
     `command` is the command line that reproduces the run (default: the config's ``command``).
+    `display_tz` is the clock times are shown in (`fxjudge.report.display`; default UTC).
     """
-    t = labels(lang)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    html = report_html(result, lang=lang, command=command, bars=bars, n_trials=n_trials,
+                       display_tz=display_tz, csv_path=path.with_name(f"{path.stem}-trades.csv"))
+    return write_atomic(path, html)
+
+
+def report_html(
+    result: BacktestResult | JudgedResult,
+    *,
+    lang: str = "en",
+    command: str | None = None,
+    bars: pd.DataFrame | None = None,
+    n_trials: int | None = None,
+    display_tz: str | None = None,
+    csv_path: Path | None = None,
+) -> str:
+    """The report of `result` as one HTML page (the options as `render_report`'s).
+
+    With `csv_path`, the full trade table is written there and the page links it; without
+    (a report shown inside a notebook), the page has no such link.
+    """
+    t = labels(lang)
+    clock = display_clock(display_tz)
     judged = isinstance(result, JudgedResult)
     main = result.with_judge if judged else result
     config = result.config
@@ -135,9 +169,10 @@ def render_report(
         price_problem = ""
     rows = tables.trade_rows(main.trades, rejected)
     notes = list(dict.fromkeys(main.notes + (result.without_judge.notes if judged else [])))
-    csv_path = tables.write_csv(rows, path.with_name(f"{path.stem}-trades.csv"))
+    if csv_path is not None:
+        tables.write_csv(rows, csv_path)
     context = {
-        "lang": lang, "t": t, "judged": judged, "header": _header(config, t),
+        "lang": lang, "t": t, "judged": judged, "header": _header(config, t, clock),
         "strategy_name": str(config.get("strategy", {}).get("name", "")),
         "pair": str(config.get("data", {}).get("pair", "")),
         "timeframe": str(config.get("data", {}).get("timeframe", "")),
@@ -147,13 +182,15 @@ def render_report(
         if judged else None,
         "conventions": t["conventions"].format(ppy=f"{main.periods_per_year:g}",
                                                currency=main.currency),
-        "charts": _run_charts(result, main, bars, price_problem, rejected, t),
+        "clock_note": t["times_in"].format(clock=clock.long(t, main.equity.index)),
+        "charts": _run_charts(result, main, bars, price_problem, rejected, t, clock),
         "judge": _judge_context(result, t) if judged else None,
         "stats_rows": _stat_rows(ALL_STATS, (stats, reasons), base, main.currency, t),
         "robustness_rows": _variance_source(
             _stat_rows(ROBUSTNESS, (stats, reasons), base, main.currency, t), stats, config, t),
-        "table": _table(rows, config, main.currency, t),
-        "csv_name": csv_path.name,
+        "tester_rows": _tester_rows(stats, base[0] if base else None, main.currency, t),
+        "table": _table(rows, config, main.currency, t, clock),
+        "csv_name": csv_path.name if csv_path is not None else "",
         "config_toml": tomli_w.dumps(toml_safe(config)),
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
@@ -162,8 +199,9 @@ def render_report(
         "warnings": [n.removeprefix(WARNING).strip() for n in notes if n.startswith(WARNING)],
         "plotly_js": plotly_js(),
     }
-    html = environment().get_template("report.html.j2").render(**context)
-    return write_atomic(path, html)
+    drawn = [c for c in context["charts"] + (context["judge"] or {}).get("charts", []) if c.json]
+    context["figures"] = packed("{" + ",".join(f'"{c.id}":{c.json}' for c in drawn) + "}")
+    return environment().get_template("report.html.j2").render(**context)
 
 
 def _rejected(result: JudgedResult) -> pd.DataFrame:
@@ -171,20 +209,25 @@ def _rejected(result: JudgedResult) -> pd.DataFrame:
     return candidates[~candidates["taken"].astype(bool)]
 
 
-def _header(config: dict, t: dict) -> list[tuple[str, str]]:
+def _header(config: dict, t: dict, clock: DisplayClock) -> list[tuple[str, str]]:
     data, strategy = config.get("data", {}), config.get("strategy", {})
     account, costs = config.get("account", {}), config.get("costs", {})
 
     def pairs(values: dict) -> str:
-        return ", ".join(f"{k}={v}" for k, v in values.items() if v is not None) or "-"
+        return ", ".join(f"{t.get('field_' + k, k)}={v}" for k, v in values.items()
+                         if v is not None) or "-"
 
-    start, end = str(data.get("start", ""))[:16], str(data.get("end", ""))[:16]
+    period = "–"
+    if data.get("start") and data.get("end"):
+        start, end = clock.wall([pd.Timestamp(data["start"]), pd.Timestamp(data["end"])])
+        period = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {clock.short(t)}"
     balance = fmt.money(account.get("balance"), str(account.get("currency", "")))
-    return [
-        (t["params"], pairs(strategy.get("params", {}))),
+    rows = [
+        (t["params"], ", ".join(f"{k}={v}" for k, v in strategy.get("params", {}).items()
+                                if v is not None) or "-"),
         (t["pair"], str(data.get("pair", ""))),
         (t["timeframe"], str(data.get("timeframe", ""))),
-        (t["period"], f"{start} – {end} UTC ({data.get('bars', 0):,} {t['bars']})"),
+        (t["period"], f"{period} ({data.get('bars', 0):,} {t['bars']})"),
         (t["data_source"], f"{data.get('source', '')} ({data.get('price_side', 'bid')})"),
         (t["fingerprint"], str(data.get("fingerprint", ""))),
         (t["costs"], pairs(costs)),
@@ -192,6 +235,9 @@ def _header(config: dict, t: dict) -> list[tuple[str, str]]:
                                                if k not in ("balance", "currency")})),
         (t["sizing"], pairs(config.get("sizing", {}))),
     ]
+    if strategy.get("file"):
+        rows.insert(1, (t["strategy_file"], f"{strategy['file']} ({strategy.get('origin', '')})"))
+    return rows
 
 
 def _cards(stats: dict, base: dict | None, currency: str, t: dict) -> list[dict]:
@@ -241,20 +287,52 @@ def _variance_source(rows: list[dict], stats: dict, config: dict, t: dict) -> li
     return rows
 
 
+def _tester_rows(stats: dict, base: dict | None, currency: str, t: dict) -> list[dict]:
+    """The figures of MetaTrader's strategy tester report, as it writes them."""
+    def money(value) -> str:
+        return fmt.money(value, currency, na=t["na"])
+
+    def side(values: dict, name: str) -> str:
+        count = values[f"{name}_trades"]
+        rate = fmt.percent(values[f"{name}_win_rate"] * 100, 1, na=t["na"])
+        return f"{fmt.number(count, 0)} ({rate})"
+
+    lines = {
+        "gross_profit": lambda v: money(v["gross_profit"]),
+        "gross_loss": lambda v: money(v["gross_loss"]),
+        "net_profit": lambda v: money(v["net_profit"]),
+        "absolute_drawdown": lambda v: money(v["absolute_drawdown"]),
+        "maximal_drawdown": lambda v: f"{money(v['max_drawdown_money'])} "
+                                      f"({fmt.percent(v['maximal_drawdown_pct'], 2)})",
+        "relative_drawdown": lambda v: f"{fmt.percent(v['max_drawdown_pct'], 2)} "
+                                       f"({money(v['relative_drawdown_money'])})",
+        "trades": lambda v: fmt.number(v["trades"], 0),
+        "long_positions": lambda v: side(v, "long"),
+        "short_positions": lambda v: side(v, "short"),
+        "long_net": lambda v: money(v["long_net"]),
+        "short_net": lambda v: money(v["short_net"]),
+    }
+    return [{"label": t[key], "cells": [{"text": line(values), "reason": ""}
+                                        for values in ([base] if base else []) + [stats]]}
+            for key, line in lines.items()]
+
+
 def _run_charts(result, main: BacktestResult, bars, price_problem: str, rejected,
-                t: dict) -> list[Chart]:
+                t: dict, clock: DisplayClock) -> list[Chart]:
     runs = [(t["without_judge"], charts.GREY, result.without_judge),  # with judge on top
             (t["with_judge"], charts.BLUE, result.with_judge)] if rejected is not None \
         else [(t["equity"], charts.BLUE, main)]
     balance = float(main.config.get("account", {}).get("balance", 0.0)) or None
-    out = [chart("equity", charts.equity_figure(runs, t))]
+    out = [chart("equity", charts.equity_figure(runs, t, clock))]
     if bars is not None:
         decimals = FxPair.parse(main.config["data"]["pair"]).price_decimals
         caption = ""
-        if len(bars) > charts.MAX_POINTS:
-            shown = len(charts.minmax_indices(bars["close"].to_numpy()))
-            caption = t["price_downsampled"].format(points=f"{shown:,}", bars=f"{len(bars):,}")
-        figure = charts.price_figure(bars, main.trades, rejected, t, decimals)
+        if len(bars) > charts.MAX_CANDLES:
+            shown = charts.candles(bars)
+            caption = t["price_aggregated"].format(
+                shown=f"{len(shown):,} {shown.attrs['timeframe']}", bars=f"{len(bars):,}",
+                timeframe=bars.attrs.get("timeframe") or "")
+        figure = charts.price_figure(bars, main.trades, rejected, t, decimals, clock)
         out.append(chart("price", figure, caption))
     else:
         out.append(chart("price", None, t["price_missing"].format(reason=price_problem)))
@@ -264,7 +342,7 @@ def _run_charts(result, main: BacktestResult, bars, price_problem: str, rejected
     rejected_pips = rejected["label_return"] if rejected is not None else None
     out.append(chart("distribution", charts.distribution_figure(pips, rejected_pips, t)))
     for unit in ("hour", "weekday"):
-        figure = charts.by_time_figure(main.trades, unit, t, main.currency)
+        figure = charts.by_time_figure(main.trades, unit, t, main.currency, clock)
         out.append(chart(f"by-{unit}", figure, wide=False))
     return out
 
@@ -307,7 +385,8 @@ def _times100(value):
     return None if value is None else value * 100
 
 
-def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
+def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict,
+           clock: DisplayClock) -> dict:
     decimals = FxPair.parse(config["data"]["pair"]).price_decimals if config.get(
         "data", {}).get("pair") else 5
     money = fmt.money_decimals(currency)
@@ -316,9 +395,11 @@ def _table(rows: pd.DataFrame, config: dict, currency: str, t: dict) -> dict:
              "commission": ("num", money), "swap": ("num", money), "bars_held": ("num", 0),
              "mae_pips": ("num", 1), "mfe_pips": ("num", 1), "probability": ("num", 3)}
     names = {"status": t["status"], "net": f"{t['net']} ({currency})",
-             "commission": f"{t['commission']} ({currency})", "swap": f"{t['swap']} ({currency})"}
+             "commission": f"{t['commission']} ({currency})", "swap": f"{t['swap']} ({currency})",
+             "entry_time": t["entry_time"].format(clock=clock.short(t)),
+             "exit_time": t["exit_time"].format(clock=clock.short(t))}
     columns = [{"key": c, "label": names.get(c, t.get(c, c)), "kind": kinds.get(c, ("text",))[0],
                 "decimals": kinds.get(c, ("text", 0))[1]} for c in tables.COLUMNS]
-    return {"columns": columns, "rows": tables.rows_json(rows, t),
+    return {"columns": columns, "rows": tables.rows_json(rows, t, clock),
             "words": {"rows_shown": t["rows_shown"], "taken": t["taken"],
                       "rejected": t["rejected_status"]}}

@@ -23,7 +23,8 @@ import pandas as pd
 from fxjudge.config import package_versions
 from fxjudge.files import write_atomic
 from fxjudge.report import fmt, search_charts
-from fxjudge.report.render import REPORT_PACKAGES, chart, environment, plotly_js
+from fxjudge.report.i18n import labels
+from fxjudge.report.render import REPORT_PACKAGES, chart, environment, packed, plotly_js
 
 PAGE_NAME = "optimize.html"
 #: at most this many heatmaps (pairs of parameters) on a page
@@ -89,8 +90,10 @@ def render_search_report(page: SearchPage, path: str | Path) -> Path:
         "neighbours": _neighbours(page), "windows": _frame(page.windows),
         "stability": _frame(page.stability),
         "versions": {**page.versions, **package_versions(REPORT_PACKAGES)},
-        "plotly_js": plotly_js(),
+        "plotly_js": plotly_js(), "t": labels("en"),
     }
+    drawn = [c for c in figures + honesty if c.json]  # embedded gzipped, as the run report's
+    context["figures"] = packed("{" + ",".join(f'"{c.id}":{c.json}' for c in drawn) + "}")
     html = environment().get_template("optimize.html.j2").render(**context)
     return write_atomic(path, html)
 

@@ -2,9 +2,10 @@
 
 One row per trade of the (judged) run, status "taken", plus, for a judged run, one row per
 rejected candidate: its signal bar time, side, probability and its result in pips as if taken
-alone (``label_return``), resolution time and barrier. The page renders the rows with a little
-vanilla JavaScript (sort, filter, pages), so thousands of rows cost no DOM; the full table is
-also written as CSV beside the report.
+alone (``label_return``), resolution time and barrier. Times are shown on the report's
+display clock and exit reasons in its language; the CSV keeps UTC and the codes. The page
+renders the rows with a little vanilla JavaScript (sort, filter, pages), so thousands of rows
+cost no DOM; the full table is also written as CSV beside the report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from fxjudge.report.display import UTC_CLOCK, DisplayClock
 
 COLUMNS = ["status", "entry_time", "exit_time", "side", "units", "entry_price", "exit_price",
            "exit_reason", "pips", "net", "commission", "swap", "bars_held", "mae_pips",
@@ -55,12 +58,13 @@ def write_csv(rows: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def rows_json(rows: pd.DataFrame, t: dict) -> list[list]:
-    """Rows as lists of plain values for the page: times as text, sides and status translated."""
+def rows_json(rows: pd.DataFrame, t: dict, clock: DisplayClock = UTC_CLOCK) -> list[list]:
+    """Rows as lists of plain values for the page: times as text on the display `clock`;
+    sides, status and exit reasons in the page's language."""
     out = []
     sides = {1: t["long"], -1: t["short"]}
     status = {"taken": t["taken"], "rejected": t["rejected_status"]}
-    times = {c: rows[c].dt.strftime("%Y-%m-%d %H:%M").to_numpy() for c in TIME_COLUMNS}
+    times = {c: clock.wall(rows[c]).strftime("%Y-%m-%d %H:%M").to_numpy() for c in TIME_COLUMNS}
     columns = {c: rows[c].to_numpy() for c in COLUMNS}
     for i in range(len(rows)):
         row = []
@@ -70,6 +74,8 @@ def rows_json(rows: pd.DataFrame, t: dict) -> list[list]:
                 value = sides.get(int(value), "") if _known(value) else ""
             elif c == "status":
                 value = status.get(value, value)
+            elif c == "exit_reason" and isinstance(value, str):
+                value = t.get(f"reason_{value}", value)
             row.append(_plain(value))
         out.append(row)
     return out

@@ -49,6 +49,22 @@ class JudgedResult:
         """
         return self.without_judge.config
 
+    def plot(self, bars: pd.DataFrame | None = None, *, lang: str = "en",
+             display_tz: str | None = None):
+        """A plotly figure: the price with the judged run's entries and exits and the rejected
+        candidates, equity and drawdown with and without the judge beneath."""
+        from fxjudge.report.notebook import plot_result  # the notebook's door to the report
+
+        return plot_result(self, bars, lang=lang, display_tz=display_tz)
+
+    def show_report(self, *, lang: str = "en", display_tz: str | None = None,
+                    bars: pd.DataFrame | None = None, height_px: int = 900):
+        """The HTML report, shown in the notebook cell (as `fxjudge.report` writes it)."""
+        from fxjudge.report.notebook import inline_report
+
+        return inline_report(self, lang=lang, display_tz=display_tz, bars=bars,
+                             height_px=height_px)
+
     def _repr_html_(self) -> str:
         """Notebook view: both runs side by side, then the judge's out-of-sample scores."""
         rows = "".join(

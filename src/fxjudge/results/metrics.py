@@ -115,6 +115,40 @@ def max_drawdown(equity: pd.Series) -> tuple[float, float]:
     return float(falls[i] / peaks[i]), float(falls.max())
 
 
+def tester_drawdowns(equity, initial: float) -> dict[str, float]:
+    """MetaTrader's three drawdowns of `equity` (starting from the `initial` balance), in money
+    and percent of the peak they fall from.
+
+    ``absolute_drawdown``: the initial balance less the lowest equity below it (0 if never
+    below). ``max_drawdown_money`` and ``maximal_drawdown_pct``: the largest fall from a peak in
+    money, and that fall in percent of its peak. ``max_drawdown_pct`` and
+    ``relative_drawdown_money``: the largest fall in percent of its peak, and that fall in
+    money. The largest fall in money and the largest in percent can be different falls.
+    """
+    values = np.r_[initial, np.asarray(equity, dtype=float)]
+    peaks = np.maximum.accumulate(values)
+    falls = peaks - values
+    money, relative = int(np.argmax(falls)), int(np.argmax(falls / peaks))
+    return {"absolute_drawdown": float(max(0.0, initial - values.min())),
+            "max_drawdown_money": float(falls[money]),
+            "maximal_drawdown_pct": float(falls[money] / peaks[money] * 100),
+            "max_drawdown_pct": float(falls[relative] / peaks[relative] * 100),
+            "relative_drawdown_money": float(falls[relative])}
+
+
+def side_statistics(trades: pd.DataFrame) -> dict[str, float]:
+    """Gross profit and loss (net results summed over winners and losers, in the account
+    currency; the loss <= 0), and per side (long +1, short -1): trades, win rate and net."""
+    net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
+    sides = trades["side"].to_numpy() if len(trades) else np.array([])
+    out = {"gross_profit": float(net[net > 0].sum()), "gross_loss": float(net[net < 0].sum())}
+    for name, value in (("long", 1), ("short", -1)):
+        mine = net[sides == value]
+        out |= {f"{name}_trades": float(len(mine)), f"{name}_win_rate": win_rate(mine),
+                f"{name}_net": float(mine.sum())}
+    return out
+
+
 def profit_factor(pnl) -> float:
     """Gross profit / gross loss; NaN without losing trades (see `undefined_reason`)."""
     values = _clean(pnl)
@@ -132,6 +166,21 @@ def expectancy(values) -> float:
     """Mean result per trade (in the unit of `values`); NaN without trades."""
     values = _clean(values)
     return float(np.mean(values)) if len(values) else math.nan
+
+
+def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
+    """Standard error of an AUC from `n_positive` wins and `n_negative` losses.
+
+    Hanley and McNeil (1982), Radiology 143:29-36, eq. 2: with Q1 = A/(2-A) and
+    Q2 = 2A^2/(1+A), SE^2 = (A(1-A) + (n1-1)(Q1-A^2) + (n0-1)(Q2-A^2)) / (n1 n0). NaN when
+    the AUC is undefined (NaN, or no wins or no losses).
+    """
+    if not math.isfinite(auc) or n_positive < 1 or n_negative < 1:
+        return math.nan
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_positive - 1) * (q1 - auc**2)
+                + (n_negative - 1) * (q2 - auc**2)) / (n_positive * n_negative)
+    return math.sqrt(max(variance, 0.0))
 
 
 def probabilistic_sharpe_ratio(
@@ -387,6 +436,8 @@ def full_statistics(
       trial) and ``trials_sr_variance_assumed`` is 1.0 when it was assumed.
 
     Commission is what was paid (>= 0); ``swap_net`` is signed (negative: swap was paid).
+    MetaTrader's figures too: gross profit and loss, trades, win rate and net per side
+    (`side_statistics`), and its absolute, maximal and relative drawdowns (`tester_drawdowns`).
     """
     stats, reasons = dict(result.stats), dict(result.reasons)
     trades, equity = result.trades, result.equity
@@ -418,7 +469,13 @@ def full_statistics(
         "commission_paid": float(trades["commission"].sum()) if len(trades) else 0.0,
         "swap_net": float(trades["swap"].sum()) if len(trades) else 0.0,
         "years": years,
+        **side_statistics(trades),
     }
+    if len(curve):
+        stats |= tester_drawdowns(curve, balance)
+    else:
+        stats |= {"absolute_drawdown": 0.0, "maximal_drawdown_pct": math.nan,
+                  "relative_drawdown_money": math.nan}
     stats |= robustness(daily, n_trials, trials_sr_variance, alpha, result.periods_per_year)
     for name, value in stats.items():
         if isinstance(value, float) and math.isnan(value) and name not in reasons:
@@ -469,6 +526,8 @@ def _reason(name: str, n_trades: int, net: np.ndarray, stats: dict) -> str:
         return "no drawdown"
     if n_trades == 0:
         return "no trades"
+    if name in ("long_win_rate", "short_win_rate"):
+        return f"no {name.split('_')[0]} trades"
     if name in ("avg_win", "largest_win", "payoff_ratio") and not (net > 0).any():
         return "no winning trades"
     if name in ("avg_loss", "largest_loss", "payoff_ratio") and not (net < 0).any():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
@@ -21,6 +22,11 @@ import tomli_w
 from fxjudge.results import metrics
 
 PERIODS_PER_YEAR = 252  # trading days; FX days close at 17:00 New York, 5 a week
+#: The words of `BacktestResult.summary_rows` by key (the report's i18n has the same keys).
+SUMMARY_LABELS = {"net_profit": "Net profit", "return_pct": "Return", "trades": "Trades",
+                  "win_rate": "Win rate", "profit_factor": "Profit factor",
+                  "expectancy": "Expectancy", "max_drawdown_pct": "Max drawdown",
+                  "sharpe_x": "Sharpe (daily, x{ppy})"}
 #: How a note that must not be missed starts; the report shows these at the top, in red.
 WARNING = "WARNING:"
 EQUITY_FILE = "equity.parquet"
@@ -116,24 +122,47 @@ class BacktestResult:
         decimals = 0 if self.currency == "JPY" else 2
         return f"{value:,.{decimals}f} {self.currency}"
 
-    def summary_rows(self) -> list[tuple[str, str]]:
-        """(label, formatted value) rows for tables: the CLI and notebooks show the same."""
+    def summary_rows(self, labels: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+        """(label, formatted value) rows for tables: the CLI and notebooks show the same.
+
+        `labels` gives the words by key (`SUMMARY_LABELS`'s keys; the CLI passes the report's
+        labels of its ``--lang``); English by default.
+        """
         s = self.stats
+        words = SUMMARY_LABELS | dict(labels or {})
 
         def num(value: float, fmt: str) -> str:
             return "n/a" if math.isnan(value) else format(value, fmt)
 
         return [
-            ("Net profit", self.format_money(s["net_profit"])),
-            ("Return", num(s["return_pct"], ".2f") + " %"),
-            ("Trades", f"{int(s['trades']):,}"),
-            ("Win rate", num(s["win_rate"] * 100, ".1f") + " %"),
-            ("Profit factor", num(s["profit_factor"], ".2f")),
-            ("Expectancy", f"{num(s['expectancy_pips'], '.1f')} pips / "
-                           f"{self.format_money(s['expectancy_money'])}"),
-            ("Max drawdown", num(s["max_drawdown_pct"], ".2f") + " %"),
-            ("Sharpe (daily, x252)", num(s["sharpe"], ".2f")),
+            (words["net_profit"], self.format_money(s["net_profit"])),
+            (words["return_pct"], num(s["return_pct"], ".2f") + " %"),
+            (words["trades"], f"{int(s['trades']):,}"),
+            (words["win_rate"], num(s["win_rate"] * 100, ".1f") + " %"),
+            (words["profit_factor"], num(s["profit_factor"], ".2f")),
+            (words["expectancy"], f"{num(s['expectancy_pips'], '.1f')} pips / "
+                                  f"{self.format_money(s['expectancy_money'])}"),
+            (words["max_drawdown_pct"], num(s["max_drawdown_pct"], ".2f") + " %"),
+            (words["sharpe_x"].format(ppy=f"{self.periods_per_year:g}"), num(s["sharpe"], ".2f")),
         ]
+
+    def plot(self, bars: pd.DataFrame | None = None, *, lang: str = "en",
+             display_tz: str | None = None):
+        """A plotly figure: the price with the entries and exits, equity and drawdown beneath.
+
+        `bars` default to the run's data source read again (no price row when it cannot be).
+        """
+        from fxjudge.report.notebook import plot_result  # the notebook's door to the report
+
+        return plot_result(self, bars, lang=lang, display_tz=display_tz)
+
+    def show_report(self, *, lang: str = "en", display_tz: str | None = None,
+                    bars: pd.DataFrame | None = None, height_px: int = 900):
+        """The HTML report, shown in the notebook cell (as `fxjudge.report` writes it)."""
+        from fxjudge.report.notebook import inline_report
+
+        return inline_report(self, lang=lang, display_tz=display_tz, bars=bars,
+                             height_px=height_px)
 
     def _repr_html_(self) -> str:
         rows = "".join(

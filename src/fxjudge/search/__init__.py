@@ -8,7 +8,7 @@
     search.best, search.best_result, search.dsr, search.pbo(), search.neighbourhood()
     search.heatmap("fast_bars", "slow_bars")
 
-This package is DESIGN.md §1's `optimize` stage (named `search` because a package
+This package is the `optimize` stage of docs/architecture.md (named `search` because a package
 ``fxjudge.optimize`` would shadow the function of that name in the front door). It sits above
 the API: it runs the same preparation and engine as
 `fxjudge.backtest` once per trial (`trial`), shares the bars and the signals of equal

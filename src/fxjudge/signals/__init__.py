@@ -1,1 +1,1 @@
-"""The signals stage: the strategy API, strategy loading, and exit rules (DESIGN.md §2)."""
+"""The signals stage: the strategy API, strategy loading, and exit rules (docs/strategies.md)."""

@@ -2,7 +2,8 @@
 
 Inputs are a position (side +1/-1, its stop and target levels, the bar it entered) and bars as
 numpy arrays of **bid** open/high/low plus the per-bar spread (ask = bid + spread). A position
-closes on its close side: a long sells at the bid, a short buys at the ask. Rules (DESIGN §4):
+closes on its close side: a long sells at the bid, a short buys at the ask. Rules (the
+engine's, docs/engine.md):
 
 - a long's stop triggers when the bid low reaches it (<=), its target when the bid high reaches
   it (>=); a short's stop when the ask high reaches it, its target when the ask low reaches it;

@@ -1,6 +1,6 @@
 """The strategy API users write against: typed parameters, warm-up, features, signals, exits.
 
-A strategy is a small class, DataFrame in, DataFrame out (DESIGN.md §2)::
+A strategy is a small class, DataFrame in, DataFrame out (docs/strategies.md is the guide)::
 
     class SmaCross(Strategy):
         \"\"\"Buy when the fast SMA crosses above the slow one, sell when it crosses below.\"\"\"

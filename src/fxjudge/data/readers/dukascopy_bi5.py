@@ -1,6 +1,6 @@
 """Dukascopy datafeed `.bi5` files, read from a folder in the datafeed's own layout.
 
-The layout (FORMATS.md §3), all times UTC, months **zero-based** (``00`` = January)::
+The layout (docs/data.md), all times UTC, months **zero-based** (``00`` = January)::
 
     <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/<HH>h_ticks.bi5       ticks of one hour
     <root>/<SYMBOL>/<YYYY>/<MM>/<DD>/BID_candles_min_1.bi5 M1 bars of one day
@@ -102,26 +102,46 @@ class DukascopyBi5Reader(Reader):
                                   tz=options.tz)
         else:
             folder = _symbol_folder(source.path, options.pair)
-        only = None if single is None else source.path
+        only = None if single is None else [source.path]
         pair = _pair(folder, options.pair)
-        scale = 10.0 ** pair.price_decimals
         notes = [f"symbol folder {folder}; clock: UTC (the datafeed's own)"]
         if options.tz is not None:
             notes.append(f"tz {options.tz!r} ignored: the datafeed is UTC")
         kind = options.kind or ("bars" if options.timeframe else _default_kind(folder, notes))
-        if kind == "ticks":
-            frame = _read_ticks(folder, pair.symbol, scale, notes, only=only)
-            return Loaded(frame=frame, kind="ticks", format=self.name, pair=pair.symbol,
-                          notes=notes)
-        name = timeframe(options.timeframe or "M1").name
-        if name not in _CANDLES:
-            raise ConfigError(
-                f"`timeframe` must be M1, H1 or D1 for a Dukascopy datafeed folder (the only "
-                f"candles it stores), was {options.timeframe!r}; read M1 or H1 and resample"
-            )
-        frame = _read_candles(folder, pair.symbol, name, scale, notes, only=only)
-        return Loaded(frame=frame, kind="bars", format=self.name, timeframe=name,
+        return _read(folder, pair, kind, options.timeframe, notes, only)
+
+
+def read_files(folder: Path, files: list[Path], *, kind: str, timeframe_name: str | None,
+               pair: FxPair | None = None) -> Loaded:
+    """Ticks (`kind` ``"ticks"``) or BID candles of `timeframe_name` from `files` only, inside
+    the symbol folder `folder`: what a download fetched, not the whole cache."""
+    notes = [f"{len(files)} files of the symbol folder {folder}; clock: UTC (the datafeed's "
+             "own)"]
+    return _read(folder, _pair(folder, pair), kind, timeframe_name, notes, files)
+
+
+def _read(folder: Path, pair: FxPair, kind: str, timeframe_name: str | None, notes: list[str],
+          only: list[Path] | None) -> Loaded:
+    """Ticks or the BID candles of one timeframe (M1 by default) below `folder`."""
+    if kind == "ticks":
+        frame = _read_ticks(folder, pair, notes, only=only)
+        return Loaded(frame=frame, kind="ticks", format=DukascopyBi5Reader.name,
                       pair=pair.symbol, notes=notes)
+    name = candle_timeframe(timeframe_name or "M1")
+    frame = _read_candles(folder, pair, name, notes, only=only)
+    return Loaded(frame=frame, kind="bars", format=DukascopyBi5Reader.name, timeframe=name,
+                  pair=pair.symbol, notes=notes)
+
+
+def candle_timeframe(name: str) -> str:
+    """`name` as a timeframe the datafeed stores candles of (M1, H1, D1); ConfigError if not."""
+    found = timeframe(name).name
+    if found not in _CANDLES:
+        raise ConfigError(
+            f"`timeframe` must be M1, H1 or D1 for a Dukascopy datafeed folder (the only "
+            f"candles it stores), was {name!r}; read M1 or H1 and resample"
+        )
+    return found
 
 
 def _single_file(path: Path) -> tuple[Path, str] | None:
@@ -213,29 +233,34 @@ def _default_kind(folder: Path, notes: list[str]) -> str:
     return "ticks"
 
 
+def file_start(relative: Path, file: Path | None = None) -> pd.Timestamp:
+    """The UTC start of the period a file covers, from its path below the symbol folder
+    (``2019/01/04/08h_ticks.bi5`` is 4 February 2019, 08:00: months are zero-based)."""
+    parts = relative.parts
+    year, month, day = int(parts[0]), 1, 1
+    if len(parts) > 2:
+        month = int(parts[1]) + 1  # the datafeed's months are zero-based
+    if len(parts) > 3:
+        day = int(parts[2])
+    hour = int(relative.name[:2]) if relative.name.endswith("h_ticks.bi5") else 0
+    try:
+        return pd.Timestamp(year, month, day, hour, tz="UTC")
+    except ValueError:
+        raise DataError(
+            "the path is not a date in the datafeed layout (months run 00-11, days 01-31)",
+            path=file or relative,
+            fix="keep the folders as the datafeed names them",
+        ) from None
+
+
 def _files(folder: Path, layout: _Layout, what: str,
-           only: Path | None = None) -> list[tuple[Path, pd.Timestamp]]:
-    """Every file of `layout` below `folder` (or just `only`), in time order, with the UTC start
-    its path gives; a folder or FIFO where a file should be is refused."""
+           only: list[Path] | None = None) -> list[tuple[Path, pd.Timestamp]]:
+    """Every file of `layout` below `folder` (or just those `only`), in time order, with the UTC
+    start its path gives; a folder or FIFO where a file should be is refused."""
     found = []
-    for file in [only] if only is not None else folder.glob(layout.pattern):
+    for file in only if only is not None else folder.glob(layout.pattern):
         regular_file(file, DataError, what=".bi5 file")
-        parts = file.relative_to(folder).parts
-        year, month, day = int(parts[0]), 1, 1
-        if len(parts) > 2:
-            month = int(parts[1]) + 1  # the datafeed's months are zero-based
-        if len(parts) > 3:
-            day = int(parts[2])
-        hour = int(file.name[:2]) if file.name.endswith("h_ticks.bi5") else 0
-        try:
-            start = pd.Timestamp(year, month, day, hour, tz="UTC")
-        except ValueError:
-            raise DataError(
-                "the path is not a date in the datafeed layout (months run 00-11, days 01-31)",
-                path=file,
-                fix="keep the folders as the datafeed names them",
-            ) from None
-        found.append((file, start))
+        found.append((file, file_start(file.relative_to(folder), file)))
     if not found:
         raise DataError(
             f"no {what} files ({layout.pattern.rsplit('/', 1)[-1]}) in this folder",
@@ -245,9 +270,8 @@ def _files(folder: Path, layout: _Layout, what: str,
     return sorted(found, key=lambda item: item[1])
 
 
-def _records(file: Path, record: np.dtype) -> np.ndarray:
-    """The decompressed records of one file (none for a 0-byte file)."""
-    data = file.read_bytes()
+def _records(data: bytes, record: np.dtype, file: Path) -> np.ndarray:
+    """The decompressed records of one file's bytes (none for a 0-byte file)."""
     if not data:
         return np.empty(0, dtype=record)
     try:
@@ -283,22 +307,39 @@ def _times(
     return start.value + offsets.astype(np.int64) * unit_ns
 
 
-def _read_ticks(folder: Path, pair: str, scale: float, notes: list[str],
-                only: Path | None = None) -> pd.DataFrame:
-    """All tick files (or `only`): bid, ask and volumes (millions, as stored), a row per tick."""
+def decode(data: bytes, file: Path, name: str, start: pd.Timestamp,
+           pair: FxPair) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One file's bytes, checked, as (UTC nanoseconds, columns): ``"tick"`` files give
+    bid/ask/volumes, candle files of timeframe `name` open/high/low/close/volume.
+
+    DataError (naming `file`) when it does not decompress, holds a partial record, has a time
+    past its period or an implausible price: what a download verifies before keeping a file.
+    """
+    scale = 10.0 ** pair.price_decimals
+    if name == "tick":
+        records = _records(data, TICK_RECORD, file)
+        part = {"bid": records["bid"] / scale, "ask": records["ask"] / scale,
+                "bid_volume": records["bid_volume"].astype(np.float64),
+                "ask_volume": records["ask_volume"].astype(np.float64)}
+        times = _times(file, start, _TICKS, records["ms"], 1_000_000)
+    else:
+        records = _records(data, CANDLE_RECORD, file)
+        part = {k: records[k] / scale for k in ("open", "high", "low", "close")}
+        part["volume"] = records["volume"].astype(np.float64)
+        times = _times(file, start, _CANDLES[name], records["s"], 1_000_000_000)
+    check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
+                 unit="record", pair=pair.symbol)
+    return times, part
+
+
+def _read_ticks(folder: Path, pair: FxPair, notes: list[str],
+                only: list[Path] | None = None) -> pd.DataFrame:
+    """All tick files (or those `only`): bid, ask and volumes (millions, as stored)."""
     times, columns = [], {name: [] for name in TICK_COLUMNS}
     files = _files(folder, _TICKS, "tick", only)
     for file, start in files:
-        records = _records(file, TICK_RECORD)
-        part = {
-            "bid": records["bid"] / scale,
-            "ask": records["ask"] / scale,
-            "bid_volume": records["bid_volume"].astype(np.float64),
-            "ask_volume": records["ask_volume"].astype(np.float64),
-        }
-        check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
-                     unit="record", pair=pair)
-        times.append(_times(file, start, _TICKS, records["ms"], 1_000_000))
+        stamps, part = decode(file.read_bytes(), file, "tick", start, pair)
+        times.append(stamps)
         for name, values in part.items():
             columns[name].append(values)
     empty = sum(len(t) == 0 for t in times)
@@ -309,20 +350,16 @@ def _read_ticks(folder: Path, pair: str, scale: float, notes: list[str],
     return _frame(times, columns)
 
 
-def _read_candles(folder: Path, pair: str, name: str, scale: float,
-                  notes: list[str], only: Path | None = None) -> pd.DataFrame:
-    """All BID candle files of timeframe `name` (or `only`), as open high low close volume
-    bars."""
+def _read_candles(folder: Path, pair: FxPair, name: str, notes: list[str],
+                  only: list[Path] | None = None) -> pd.DataFrame:
+    """All BID candle files of timeframe `name` (or those `only`), as open high low close
+    volume bars."""
     layout = _CANDLES[name]
     times, columns = [], {k: [] for k in ("open", "high", "low", "close", "volume")}
     files = _files(folder, layout, f"BID {name} candle", only)
     for file, start in files:
-        records = _records(file, CANDLE_RECORD)
-        part = {k: records[k] / scale for k in ("open", "high", "low", "close")}
-        part["volume"] = records["volume"].astype(np.float64)
-        check_prices(pd.DataFrame(part), path=file, rows=np.arange(1, len(records) + 1),
-                     unit="record", pair=pair)
-        times.append(_times(file, start, layout, records["s"], 1_000_000_000))
+        stamps, part = decode(file.read_bytes(), file, name, start, pair)
+        times.append(stamps)
         for key, values in part.items():
             columns[key].append(values)
     frame = _frame(times, columns)
@@ -332,7 +369,8 @@ def _read_candles(folder: Path, pair: str, name: str, scale: float,
         f"{len(files)} BID {name} candle files; volume in millions of base units (the sum of "
         f"the tick bid volumes); {flat} flat bars without ticks (weekends, holidays) kept"
     )
-    ask_files = sum(1 for _ in folder.glob(layout.pattern.replace("BID_", "ASK_")))
+    ask_files = 0 if only is not None else sum(
+        1 for _ in folder.glob(layout.pattern.replace("BID_", "ASK_")))
     if ask_files:
         notes.append(f"{ask_files} ASK_ candle files ignored: bars are bid, ticks give the ask")
     if name == "D1":

@@ -1,6 +1,6 @@
 """Dukascopy CSV exports (web "Historical data export" and JForex): bars and ticks.
 
-The format (FORMATS.md §4): one header line, ``,``-separated, LF or CRLF, the last line often
+The format (docs/data.md): one header line, ``,``-separated, LF or CRLF, the last line often
 without a newline. The header's first column names the clock:
 
 - ``Gmt time``: UTC.

@@ -1,6 +1,6 @@
 """HistData.com "Generic ASCII" files: M1 bars or ticks, zipped as downloaded or a bare CSV.
 
-The format (FORMATS.md §1-2) has no header. M1 rows are ``YYYYMMDD HHMMSS;OPEN;HIGH;LOW;CLOSE;
+The format (docs/data.md) has no header. M1 rows are ``YYYYMMDD HHMMSS;OPEN;HIGH;LOW;CLOSE;
 VOLUME`` (semicolons, the bar's open time, bid prices); tick rows are ``YYYYMMDD HHMMSSNNN,BID,
 ASK,VOLUME`` (commas, NNN milliseconds). The format is told from the first line, not the name.
 

@@ -1,4 +1,4 @@
-"""MetaTrader 4 and 5 bar exports (FORMATS.md §5-6), in broker server time.
+"""MetaTrader 4 and 5 bar exports (docs/data.md), in broker server time.
 
 - MT4 History Center CSV (`Mt4Reader`): no header, ``YYYY.MM.DD,HH:MM,O,H,L,C,VOLUME``, CRLF or
   LF; the volume is the tick volume (price changes per bar), not traded size.
