@@ -29,7 +29,7 @@ import numpy as np
 
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
-from fxjudge.engine.inputs import Market, Orders
+from fxjudge.engine.inputs import Market, Orders, constant
 from fxjudge.engine.kernels import EXIT, IGNORE, REVERSE_OPPOSITE, simulate_nb
 from fxjudge.engine.margin import position_units
 from fxjudge.signals.exits import ExitRules, trail_of
@@ -133,6 +133,7 @@ class Settings(NamedTuple):
     on_opposite: int  # ON_OPPOSITE
     inverse_rate: bool  # the base currency is the account currency: rate = 1 / price
     has_lower: bool
+    has_swap: bool  # a swap is paid (else no rollover is accrued at all)
     moving_stop: bool  # a trailing stop or a break-even move (`inputs.trail_of`)
     trail_activation: float  # price units; NaN: trails from the fill at once
     break_even_after: float  # price units; NaN: no break-even move
@@ -186,14 +187,14 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
         np.ascontiguousarray(market.nights, dtype=np.int64),
         np.empty(0) if inverse else np.ascontiguousarray(market.rates.per_bar, dtype=np.float64),
     )
-    allowed = np.ones(n, dtype=np.bool_) if orders.allowed is None else orders.allowed
+    allowed = constant(n, True, np.bool_) if orders.allowed is None else orders.allowed
     order_arrays = OrderArrays(
         np.ascontiguousarray(orders.signal, dtype=np.int8),
         np.ascontiguousarray(orders.stop_distance, dtype=np.float64),
         np.ascontiguousarray(orders.target_distance, dtype=np.float64),
         np.ascontiguousarray(orders.probability, dtype=np.float64),
         np.ascontiguousarray(allowed, dtype=np.bool_),
-        np.full(n, np.nan) if orders.trail_distance is None
+        constant(n, np.nan) if orders.trail_distance is None
         else np.ascontiguousarray(orders.trail_distance, dtype=np.float64),
     )
     low = market.lower
@@ -226,6 +227,7 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
         on_opposite=ON_OPPOSITE[rules.on_opposite],
         inverse_rate=bool(inverse),
         has_lower=low is not None,
+        has_swap=bool(costs.swap_long_pips != 0 or costs.swap_short_pips != 0),
         moving_stop=bool(not np.isnan(order_arrays.trail_distance).all() or trail.active),
         trail_activation=float(trail.activation),
         break_even_after=float(trail.break_even_after),

@@ -10,6 +10,7 @@ engines (`backtrader_engine`, `compiled`) run on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,15 @@ class Orders:
     trail_distance: np.ndarray | None = None
 
 
+@lru_cache(maxsize=8)
+def constant(n: int, value: float, dtype=np.float64) -> np.ndarray:
+    """A read-only array of `n` times `value`, shared between runs (a search runs thousands on
+    the same bars: the NaN levels, the unit rates and the all-True veto need not be rebuilt)."""
+    array = np.full(n, value, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
 def bid_and_spread(
     bars: pd.DataFrame, pair: FxPair, costs: Costs, *, name: str = "bars"
 ) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -87,7 +97,7 @@ def bid_and_spread(
     elif fixed is None:
         raise missing_spread(f"the {name} have no 'spread' column")
     else:
-        spread = np.full(len(bars), fixed)
+        spread = constant(len(bars), fixed)
         notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")
     prices = {c: bars[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")}
     if side == "ask":
@@ -122,7 +132,7 @@ def market(
     paid = costs.swap_long_pips != 0 or costs.swap_short_pips != 0
     # without a swap no rollover is ever paid: its calendar is not needed
     nights = rollover_nights(bars.index, costs.triple_swap_weekday) if paid else \
-        np.zeros(len(bars), dtype=np.int64)
+        constant(len(bars), 0, np.int64)
     built = Market(
         bars.index, prices["open"], prices["high"], prices["low"], prices["close"],
         prices["spread"], nights, rates, pair.pip_size, lower,
@@ -145,7 +155,7 @@ def orders(
     distances = {}
     for column in LEVEL_COLUMNS:
         if levels is None:
-            distances[column] = np.full(len(index), np.nan)
+            distances[column] = constant(len(index), np.nan)
             continue
         if column not in levels.columns:
             raise must("levels", f"a DataFrame with columns {list(LEVEL_COLUMNS)}", list(levels))
@@ -158,7 +168,7 @@ def orders(
         trail = _aligned(index, levels[TRAIL_COLUMN], "levels")
         if (trail <= 0).any():
             raise must(TRAIL_COLUMN, "> 0 or NaN (price units)", float(trail[trail <= 0][0]))
-    chances = np.full(len(index), np.nan)
+    chances = constant(len(index), np.nan)
     if probability is not None:
         chances = _aligned(index, probability, "probability")
     allowed = None

@@ -81,19 +81,23 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
     window_end, window_size = saved["window_end"], saved["window_size"]
     worst, best = saved["worst"], saved["best"]
     entry_side, open_exit, reverse = saved["entry_side"], saved["open_exit"], saved["reverse"]
+    # the open position's fields, read once from its record (`held` is what the loop needs)
+    held_price, held_units, held_cash, held_margin, held_stop, held_target, held_trail = \
+        _held_nb(trades, count, side)
     for i in range(start, stop):
         # -- at the open of bar i: an exit decided at the last close, then an entry
         opening = entry_side
         if side != 0:
-            inc = _swap_increment_nb(bars, s, trades[count]["swap_per_night"], i)
-            increments[i] = inc
-            seq_swap += inc
-            if i == window_end:
-                window_swap += window_run
-                window_run = 0.0
-                window_size *= _WINDOW_GROWTH
-                window_end += window_size
-            window_run += inc
+            if s.has_swap:  # without a swap every increment is 0: nothing to accrue
+                inc = _swap_increment_nb(bars, s, trades[count]["swap_per_night"], i)
+                increments[i] = inc
+                seq_swap += inc
+                if i == window_end:
+                    window_swap += window_run
+                    window_run = 0.0
+                    window_size *= _WINDOW_GROWTH
+                    window_end += window_size
+                window_run += inc
             opening = 0
             if open_exit != NO_EXIT:
                 price = close_side_nb(side, bars.open[i], bars.spread[i])
@@ -106,6 +110,8 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
             status, balance = _open_nb(trades[count], bars, orders, s, i, opening, balance)
             if status == _OPENED:
                 side, entry = opening, i
+                held_price, held_units, held_cash, held_margin, held_stop, held_target, \
+                    held_trail = _held_nb(trades, count, side)
                 increments[i] = 0.0
                 seq_swap, window_swap, window_run = 0.0, 0.0, 0.0
                 window_size, window_end = _FIRST_WINDOW_BARS, i + _FIRST_WINDOW_BARS
@@ -116,24 +122,23 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
                 no_margin += 1
         # -- inside bar i: stop-loss, take-profit, stop-out
         if side != 0:
-            t = trades[count]
             out = np.nan
             if s.stop_out_level > 0:
                 accrued = window_swap + window_run  # the swap by then, summed as the scan does
-                allowed = t["cash"] + accrued - s.stop_out_level * t["margin"]
+                allowed = held_cash + accrued - s.stop_out_level * held_margin
                 rate = 0.0 if s.inverse_rate else bars.rates[i]
-                out = stop_out_price_nb(side, t["entry_price"], t["units"], allowed, rate,
+                out = stop_out_price_nb(side, held_price, held_units, allowed, rate,
                                         s.inverse_rate)
-            level, source = t["stop"], STOP_LOSS
+            level, source = held_stop, STOP_LOSS
             if s.moving_stop:
-                level, source = moving_stop_nb(side, t["entry_price"], t["stop"], t["trail"],
+                level, source = moving_stop_nb(side, held_price, held_stop, held_trail,
                                                s.trail_activation, s.break_even_after,
                                                s.break_even_plus, side * best)
             code, price, ambiguous = NO_EXIT, np.nan, False
-            if not (np.isnan(level) and np.isnan(t["target"]) and np.isnan(out)):
+            if not (np.isnan(level) and np.isnan(held_target) and np.isnan(out)):
                 code, price, ambiguous = bar_exit_nb(
                     side, bars.open[i], bars.high[i], bars.low[i], bars.spread[i],
-                    level, t["target"], out,
+                    level, held_target, out,
                 )
             if code != NO_EXIT:
                 rule = NO_RULE
@@ -141,13 +146,13 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
                     rule = STOP_FIRST
                     if s.has_lower:
                         lower_code, lower_price = lower_exit_nb(lower, i, side, level,
-                                                                 t["target"], out)
+                                                                 held_target, out)
                         if lower_code != NO_EXIT:
                             code, price, rule = lower_code, lower_price, LOWER_TIMEFRAME
                 if code == STOP_LOSS:
                     code = source
-                balance = _close_nb(t, bars, orders, s, increments, i, code, rule, price,
-                                    worst, best, balance)
+                balance = _close_nb(trades[count], bars, orders, s, increments, i, code, rule,
+                                    price, worst, best, balance)
                 count += 1
                 side = 0
             elif side > 0:
@@ -164,12 +169,11 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
             count += 1
             side = 0
         if side != 0:
-            t = trades[count]
             mark = close_side_nb(side, bars.close[i], bars.spread[i])
-            unrealised = side * (mark - t["entry_price"]) * t["units"]
-            marks[i] = t["cash"] + unrealised * _rate_nb(bars, s, i, mark) + seq_swap
-            margin_out[i] = t["margin"]
-            units_out[i] = side * t["units"]
+            unrealised = side * (mark - held_price) * held_units
+            marks[i] = held_cash + unrealised * _rate_nb(bars, s, i, mark) + seq_swap
+            margin_out[i] = held_margin
+            units_out[i] = side * held_units
             if s.max_bars > 0 and i + 1 == entry + s.max_bars:
                 open_exit = TIME
             if s.on_opposite != IGNORE and orders.signal[i] == -side:
@@ -187,6 +191,17 @@ def simulate_nb(bars, orders, lower, s, state, out, start, stop):
     saved["window_end"], saved["window_size"] = window_end, window_size
     saved["worst"], saved["best"] = worst, best
     saved["entry_side"], saved["open_exit"], saved["reverse"] = entry_side, open_exit, reverse
+
+
+@njit(cache=True, error_model="numpy")
+def _held_nb(trades, count, side):
+    """The open position's entry price, units, cash, margin, stop, target and trailing
+    distance, from its record ``trades[count]`` (zeros and NaN levels when flat)."""
+    if side == 0:
+        return 0.0, 0.0, 0.0, 0.0, np.nan, np.nan, np.nan
+    t = trades[count]
+    return (t["entry_price"], t["units"], t["cash"], t["margin"], t["stop"], t["target"],
+            t["trail"])
 
 
 @njit(cache=True, error_model="numpy")
@@ -238,7 +253,7 @@ def _close_nb(t, bars, orders, s, increments, i, reason, rule, price, worst, bes
         price = price + s.slippage if side < 0 else price - s.slippage
     pnl_quote = side * (price - t["entry_price"]) * units
     pnl_account = pnl_quote * _rate_nb(bars, s, i, price)
-    swap = pairwise_sum_nb(increments, entry, i + 1)
+    swap = pairwise_sum_nb(increments, entry, i + 1) if s.has_swap else 0.0
     exit_commission = s.commission_per_lot * units / s.lot_size
     balance += pnl_account + swap - exit_commission
     inside = stopped or reason == TAKE_PROFIT or reason == STOP_OUT
