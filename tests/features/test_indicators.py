@@ -168,3 +168,25 @@ def test_indicators_do_not_change_their_input(bars):
 def test_a_bad_window_is_a_config_error_in_the_house_grammar(bars, window):
     with pytest.raises(ConfigError, match=r"^`window_bars` must be an int >= 1, was "):
         ind.atr(bars, window)
+
+
+def test_a_memo_reuses_the_indicators_of_the_bars_columns_only():
+    from fxjudge.data.synthetic import synthetic_bars
+
+    bars = synthetic_bars("EURUSD", n_bars=3000, seed=2)
+    memo = ind.Memo(bars)
+    plain = ind.sma(bars["close"], 20), ind.atr(bars, 14)
+    with ind.reusing(memo):
+        first = ind.sma(bars["close"], 20)
+        first.iloc[:] = 0.0  # a caller changing what it got back changes nothing kept
+        again, atr = ind.sma(bars["close"], 20), ind.atr(bars, 14)
+        derived = ind.sma(bars["close"] * 2, 20)  # not a column of the bars: never kept
+    pd.testing.assert_series_equal(again, plain[0])
+    pd.testing.assert_series_equal(atr, plain[1])
+    pd.testing.assert_series_equal(derived, ind.sma(bars["close"] * 2, 20))
+    assert {key[:2] for key in memo.results} == {("sma", "close"), ("atr", "bars"),
+                                                 ("true_range", "bars")}
+    other = bars.copy()  # another frame with equal values is not the memo's bars
+    with ind.reusing(memo):
+        ind.sma(other["close"], 30)
+    assert len(memo.results) == 3

@@ -14,13 +14,92 @@ n) and these write NaN; and ta leaves +DI/-DI at 0.0 on bar n, where these give 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import ta
 
 from fxjudge.errors import must
 
+#: The most a `Memo` keeps, in bytes of results (about 90 results of a year of M1).
+MEMO_BYTES = 256 * 1024**2
 
+
+class Memo:
+    """Indicators of one set of bars, kept for reuse while `reusing` it.
+
+    A search runs a strategy hundreds of times on the same bars, and a grid over two SMA
+    windows needs only as many SMAs as there are windows, not one pair per trial. An input is
+    recognised as one of the bars' columns (or the bars themselves) by its index and its values
+    sharing the memory of the bars' own, never by its contents; the bars' arrays are kept alive
+    here, so their memory cannot be reused by another series. Callers get a copy of
+    the kept result (a strategy may change what it is given back).
+    """
+
+    def __init__(self, bars: pd.DataFrame) -> None:
+        self.index = _address(bars.index.asi8)
+        self.columns = {name: bars[name].to_numpy() for name in bars.columns}
+        self._at = {_address(values): name for name, values in self.columns.items()}
+        self.results: dict[tuple, object] = {}
+        self.bytes = 0
+
+    def source(self, values) -> str | None:
+        """The bars' column `values` is (``"bars"`` for the bars), or None."""
+        times = getattr(values.index, "asi8", None)
+        if times is None or _address(times) != self.index:
+            return None
+        if isinstance(values, pd.DataFrame):
+            same = all(self._at.get(_address(values[c].to_numpy())) == c for c in values.columns)
+            return "bars" if same else None
+        return self._at.get(_address(values.to_numpy()))
+
+    def keep(self, key: tuple, result) -> None:
+        """Keep `result`, forgetting the oldest results beyond `MEMO_BYTES`."""
+        size = int(result.memory_usage(deep=False).sum()) if isinstance(result, pd.DataFrame) \
+            else int(result.memory_usage(deep=False))
+        while self.results and self.bytes + size > MEMO_BYTES:
+            self.bytes -= self.results.pop(next(iter(self.results)))[1]
+        self.results[key] = (result, size)
+        self.bytes += size
+
+
+_MEMO: Memo | None = None
+
+
+@contextmanager
+def reusing(memo: Memo) -> Iterator[None]:
+    """Reuse (and keep) the indicators of `memo`'s bars within the block."""
+    global _MEMO
+    previous, _MEMO = _MEMO, memo
+    try:
+        yield
+    finally:
+        _MEMO = previous
+
+
+def _address(values: np.ndarray) -> tuple[int, int, tuple]:
+    return values.__array_interface__["data"][0], len(values), values.strides
+
+
+def _memoised(function):
+    """`function` of a bars' column (or the bars), its result reused while a `Memo` is on."""
+    @functools.wraps(function)
+    def wrapper(values, *args, **kwargs):
+        memo = _MEMO
+        source = None if memo is None else memo.source(values)
+        if source is None:
+            return function(values, *args, **kwargs)
+        key = (function.__name__, source, args, tuple(sorted(kwargs.items())))
+        if key not in memo.results:
+            memo.keep(key, function(values, *args, **kwargs))
+        return memo.results[key][0].copy()
+    return wrapper
+
+
+@_memoised
 def sma(close: pd.Series, window_bars: int) -> pd.Series:
     """Simple moving average of the last `window_bars` values, the current one included."""
     _check_window("window_bars", window_bars)
@@ -28,6 +107,7 @@ def sma(close: pd.Series, window_bars: int) -> pd.Series:
     return out.rename("sma")
 
 
+@_memoised
 def ema(close: pd.Series, window_bars: int) -> pd.Series:
     """Exponential moving average of span `window_bars`, seeded at bar 0; NaN before bar n-1."""
     _check_window("window_bars", window_bars)
@@ -35,12 +115,14 @@ def ema(close: pd.Series, window_bars: int) -> pd.Series:
     return out.rename("ema")
 
 
+@_memoised
 def rsi(close: pd.Series, window_bars: int = 14) -> pd.Series:
     """Wilder's relative strength index (0-100); NaN before bar n-1."""
     _check_window("window_bars", window_bars)
     return ta.momentum.RSIIndicator(close, window=window_bars, fillna=False).rsi().rename("rsi")
 
 
+@_memoised
 def macd(
     close: pd.Series, fast_bars: int = 12, slow_bars: int = 26, signal_bars: int = 9
 ) -> pd.DataFrame:
@@ -60,6 +142,7 @@ def macd(
     )
 
 
+@_memoised
 def bollinger(close: pd.Series, window_bars: int = 20, width_std: float = 2.0) -> pd.DataFrame:
     """Bollinger bands: `mid` (SMA), `upper`/`lower` = mid +/- width_std population std devs."""
     _check_window("window_bars", window_bars)
@@ -78,6 +161,7 @@ def bollinger(close: pd.Series, window_bars: int = 20, width_std: float = 2.0) -
     )
 
 
+@_memoised
 def donchian(bars: pd.DataFrame, window_bars: int = 20) -> pd.DataFrame:
     """Donchian channel of the **previous** `window_bars` bars, the current bar excluded.
 
@@ -94,6 +178,7 @@ def donchian(bars: pd.DataFrame, window_bars: int = 20) -> pd.DataFrame:
     )
 
 
+@_memoised
 def true_range(bars: pd.DataFrame) -> pd.Series:
     """max(high - low, |high - previous close|, |low - previous close|); bar 0 has high - low."""
     high = bars["high"].to_numpy(dtype=float)
@@ -103,6 +188,7 @@ def true_range(bars: pd.DataFrame) -> pd.Series:
     return pd.Series(np.fmax(high - low, gaps), index=bars.index, name="true_range")
 
 
+@_memoised
 def atr(bars: pd.DataFrame, window_bars: int = 14) -> pd.Series:
     """Wilder's average true range in price units; NaN before bar n-1.
 
@@ -113,6 +199,7 @@ def atr(bars: pd.DataFrame, window_bars: int = 14) -> pd.Series:
     return pd.Series(values, index=bars.index, name="atr")
 
 
+@_memoised
 def adx(bars: pd.DataFrame, window_bars: int = 14) -> pd.DataFrame:
     """Wilder's directional movement: columns `adx`, `plus_di`, `minus_di` (0-100).
 

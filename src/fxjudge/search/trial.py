@@ -4,7 +4,8 @@
 A worker receives a `Context` once per search (small: the bars travel as a memory-mapped file
 on one machine, or scattered once to each Dask worker) and batches of trials whose signal
 parameters are equal. It keeps the bars, the strategy class and the last signals it computed,
-so a batch computes its signals once and each trial only its exit levels and the engine run;
+so a batch computes its signals once and each trial only its exit levels and the engine run
+(indicators of the bars are kept between batches too: `fxjudge.features.indicators.Memo`);
 the bars are priced for the engine (`fxjudge.engine.prepare`) once per worker.
 `run_batch` is the one function every executor calls: in-process, under joblib's loky
 processes, and on Dask workers, so that all three give the same numbers.
@@ -27,6 +28,7 @@ from fxjudge.domain import FxPair
 from fxjudge.engine import prepare, simulate, simulate_prepared
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.errors import must
+from fxjudge.features import indicators
 from fxjudge.results import metrics
 from fxjudge.results.result import BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
@@ -113,6 +115,7 @@ class _Worker:
         self.prepared = prepare(self.bars, pair=self.pair, costs=context.costs,
                                 account=context.account, conversion=context.conversion)
         self.project = _project(context.project)
+        self.memo = indicators.Memo(self.bars)  # a grid's SMAs are a few, not one per trial
         self.signal_key: tuple | None = None
         self.signals: pd.Series | None = None
         self.balance = float(context.account.balance)
@@ -128,7 +131,8 @@ class _Worker:
         key = tuple(getattr(chosen.params, name) for name in self.context.signal_names)
         computed = key != self.signal_key
         if computed:
-            _, self.signals = run_signals(chosen, self.bars)
+            with indicators.reusing(self.memo):
+                _, self.signals = run_signals(chosen, self.bars)
             self.signal_key = key
         rules = chosen.exit_rules
         levels = exit_levels(self.bars, self.signals, rules, self.pair)

@@ -130,12 +130,10 @@ def exit_levels(
 
     def distance(pips: float | None, atr_multiple: float | None) -> np.ndarray:
         if pips is not None:
-            level = np.full(len(bars), pips * pip_size)
-        elif atr_multiple is not None:
-            level = atr_multiple * atr_now
-        else:
-            level = np.full(len(bars), np.nan)
-        return np.where(has_signal, level, np.nan)
+            return np.where(has_signal, pips * pip_size, np.nan)
+        if atr_multiple is not None:
+            return np.where(has_signal, atr_multiple * atr_now, np.nan)
+        return np.full(len(bars), np.nan)
 
     return pd.DataFrame(
         {
@@ -143,7 +141,7 @@ def exit_levels(
             "target_distance": distance(rules.take_profit_pips, rules.take_profit_atr),
             "trail_distance": distance(rules.trailing_stop_pips, rules.trailing_stop_atr),
         },
-        index=bars.index,
+        index=bars.index, copy=False,
     )
 
 
