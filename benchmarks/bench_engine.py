@@ -209,6 +209,21 @@ def check_same(bars: pd.DataFrame, fills: list, trades: pd.DataFrame) -> int:
     return len(fills)
 
 
+def versions() -> str:
+    """The interpreter and the libraries timed, as one line (vectorbt when installed)."""
+    import importlib.metadata as metadata
+    import platform
+
+    names = ["numpy", "pandas", "numba", "backtrader", "vectorbt"]
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return f"python {platform.python_version()}, " + ", ".join(found)
+
+
 def main() -> None:
     """Time every run on 100k and 1M bars, check the trades, write the result file."""
     sizes = (100_000,) if "--quick" in sys.argv else (100_000, 1_000_000)
@@ -216,6 +231,7 @@ def main() -> None:
         f"SMA {FAST}/{SLOW} crossover, always in the market, synthetic EURUSD M1 (seed {SEED}),",
         "zero spread and costs, stop-out off. Median seconds per run (the runs column), bars per",
         "second, and the ratio of the compiled engine's speed to each, in the same process.",
+        versions(),
         "",
         f"{'bars':>9}  {'run':<42} {'runs':>4} {'seconds':>9} {'bars/s':>12} {'compiled':>9}",
     ]

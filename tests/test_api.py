@@ -4,6 +4,7 @@ import json
 import tomllib
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import fxjudge.api as api
@@ -46,6 +47,19 @@ def test_saved_config_reruns_the_same_trades(result, tmp_path):
         sizing={k: v for k, v in saved["sizing"].items()}, project=REPO,
     )
     pd.testing.assert_frame_equal(rerun.trades, result.trades)
+
+
+def test_saved_equity_is_the_same_to_the_bit(result, tmp_path):
+    """The compact encodings (time deltas, split float bytes) lose nothing."""
+    folder = result.save(tmp_path / "run")
+    saved = pd.read_parquet(folder / "equity.parquet")
+    pd.testing.assert_frame_equal(saved, result.equity.rename_axis("time"), check_exact=True,
+                                  check_freq=False)
+    columns = pq.ParquetFile(folder / "equity.parquet").metadata.row_group(0)
+    encodings = {columns.column(i).path_in_schema: columns.column(i).encodings
+                 for i in range(columns.num_columns)}
+    assert "DELTA_BINARY_PACKED" in encodings["time"]
+    assert "BYTE_STREAM_SPLIT" in encodings["equity"]
 
 
 def test_period_is_half_open(result):

@@ -51,7 +51,8 @@ def test_fxjudge_report_writes_and_never_overwrites_unasked(judged_result, sampl
                                                           tmp_path):
     assert callable(fxjudge.report) and fxjudge.report is sys.modules["fxjudge.report"]
     path = fxjudge.report(judged_result, tmp_path / "judged.html", lang="ja", bars=sample_bars)
-    assert path.exists() and (tmp_path / "judged-trades.csv").exists()
+    assert path.exists() and not (tmp_path / "judged-trades.csv").exists()  # inside the page
+    assert 'download="judged-trades.csv"' in path.read_text(encoding="utf-8")
     assert '<html lang="ja">' in path.read_text(encoding="utf-8")
     with pytest.raises(ConfigError, match="judged.html: already exists; pass overwrite=True"):
         fxjudge.report(judged_result, path)
@@ -76,7 +77,7 @@ def test_show_report_is_the_page_in_an_iframe_and_draws_in_chromium(judged_resul
     inline = judged_result.show_report(bars=sample_bars, height_px=700)
     html = inline._repr_html_()
     assert html.startswith('<iframe srcdoc="&lt;!doctype html&gt;') and "height: 700px" in html
-    assert "report-trades.csv" not in inline.html  # nothing written beside it: no link
+    assert 'id="trades-csv"' not in inline.html  # no CSV link in a notebook
     if not CHROMIUM.exists():
         pytest.skip(f"headless Chromium not installed: {CHROMIUM} is absent")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright not installed")

@@ -40,8 +40,11 @@ def test_the_report_is_one_offline_file_with_plotly_embedded_once(reports):
     assert "plotly.js v" not in text  # only the compressed copy
     figures = json.loads(unpacked(text, "figures-gz"))
     assert set(figures) == set(re.findall(r'data-figure="([\w-]+)"', text)) >= {"equity", "price"}
-    assert (reports / "20170101-plain" / "report-trades.csv").exists()
-    assert 'href="report-trades.csv"' in text
+    assert not (reports / "20170101-plain" / "report-trades.csv").exists()  # inside the page
+    assert 'download="report-trades.csv"' in text
+    rows = json.loads(unpacked(text, "trade-data-gz"))["rows"]
+    csv = unpacked(text, "csv-gz").splitlines()
+    assert csv[0].startswith("status,entry_time") and len(csv) == len(rows) + 1 > 50
 
 
 def test_money_in_the_account_currency_yen_without_decimals(reports, plain_result):
@@ -182,7 +185,8 @@ def test_a_run_without_trades_renders_with_reasons(tmp_path):
     assert len(quiet.trades) == 0
     text = render_report(quiet, tmp_path / "report.html").read_text()
     assert "no trades" in text and "n/a" in text
-    assert (tmp_path / "report-trades.csv").read_text().startswith("status,entry_time")
+    assert unpacked(text, "csv-gz").strip().startswith("status,entry_time")
+    assert json.loads(unpacked(text, "trade-data-gz"))["rows"] == []
 
 
 def test_dsr_is_shown_when_several_configurations_were_tried(plain_result, tmp_path):

@@ -44,7 +44,8 @@ def plot_result(result, bars: pd.DataFrame | None = None, *, lang: str = "en",
 def write_report(result, path: str | Path, lang: str = "en", *,
                  display_tz: str | None = None, bars: pd.DataFrame | None = None,
                  overwrite: bool = False) -> Path:
-    """Write `result`'s HTML report to `path` (``<stem>-trades.csv`` beside it); return it."""
+    """Write `result`'s HTML report to `path` (one file: its download link saves the trades as
+    ``<stem>-trades.csv``); return it."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"`path` must name an .html file, was {str(path)!r}")

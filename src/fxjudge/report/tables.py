@@ -11,7 +11,6 @@ cost no DOM; the full table is also written as CSV beside the report.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,10 +51,9 @@ def trade_rows(trades: pd.DataFrame, rejected: pd.DataFrame | None = None) -> pd
     return rows.sort_values("entry_time", kind="stable").reset_index(drop=True)
 
 
-def write_csv(rows: pd.DataFrame, path: Path) -> Path:
-    """All rows as CSV (times in ISO 8601 UTC)."""
-    rows.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-    return path
+def csv_text(rows: pd.DataFrame) -> str:
+    """All rows as CSV text (times in ISO 8601 UTC)."""
+    return rows.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
 
 
 def rows_json(rows: pd.DataFrame, t: dict, clock: DisplayClock = UTC_CLOCK) -> list[list]:
