@@ -1,4 +1,4 @@
-"""The engine: one pair's signals executed with an FX broker model (DESIGN.md §4).
+"""The engine: one pair's signals executed with an FX broker model, by the rules below.
 
     from fxjudge.engine import Account, Costs, Sizing, simulate
     result = simulate(bars, signals, levels, pair="EURUSD", rules=rules, costs=Costs(),

@@ -78,7 +78,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     engine: str = "compiled",
 ) -> EngineResult:
-    """Execute `signals` on `bars` with the FX broker model of DESIGN.md §4.
+    """Execute `signals` on `bars` with the FX broker model (the rules of `fxjudge.engine`).
 
     `levels` holds ``stop_distance`` / ``target_distance`` (price units, known at the signal bar,
     NaN where none) as given by `fxjudge.signals.exits.exit_levels`; `conversion` is conversion

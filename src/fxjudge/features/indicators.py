@@ -1,4 +1,4 @@
-"""The whitelist of causal indicators: the only door to `ta` in fxjudge (DESIGN.md §5, §6).
+"""The whitelist of causal indicators: the only door to `ta` in fxjudge (docs/judge.md).
 
 Every function returns values on the input's index where the value at bar t uses bars <= t only.
 Warm-up values are NaN: never `fillna=True` (it back-fills from later bars), never ta's add-all

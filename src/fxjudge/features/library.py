@@ -1,4 +1,4 @@
-"""The judge's feature library: causal, whitelisted features of each signal bar (DESIGN.md §5).
+"""The judge's feature library: causal, whitelisted features of each signal bar (docs/judge.md).
 
 `bar_features(bars)` computes the library on every bar; `judge_features(bars, signals, ...)`
 keeps the signal bars, adds the signal's side and appends the strategy's own features (prefixed

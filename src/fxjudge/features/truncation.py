@@ -1,4 +1,4 @@
-"""The truncation check for lookahead (DESIGN.md §6): ``f(bars[:t+1])[t] == f(bars)[t]``.
+"""The truncation check for lookahead (docs/strategies.md): ``f(bars[:t+1])[t] == f(bars)[t]``.
 
 A feature, signal or probability at bar t may use bars <= t only. Cutting off every bar after t
 must therefore leave its value at t unchanged, exactly (NaN equal to NaN). A function that peeks

@@ -1,4 +1,4 @@
-"""How the judge is judged (DESIGN.md §5): pure functions of probabilities, labels and P&L.
+"""How the judge is judged (docs/judge.md): pure functions of probabilities, labels and P&L.
 
 Inputs are arrays aligned on the candidates: `prob` the out-of-sample probability of a win
 (NaN = candidate not judged, left out of every statistic here), `label` 1 for a win and 0 for a

@@ -1,4 +1,4 @@
-"""Candidates and their outcome labels: every signal, as if taken alone (DESIGN.md §5).
+"""Candidates and their outcome labels: every signal, as if taken alone (docs/judge.md).
 
 Every non-zero signal is a candidate, whether or not the engine could take it. Its label is the
 outcome of a one-unit position opened at the next bar's open and closed as the engine would

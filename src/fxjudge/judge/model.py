@@ -1,6 +1,6 @@
 """The judge: a calibrated scikit-learn classifier with a veto threshold (saved by `persist`).
 
-Decisions (DESIGN.md §5), for the next person:
+Decisions (docs/judge.md), for the next person:
 
 - Estimators: "hgb" (default), "logistic", "random_forest" or any classifier by dotted path.
   HGB's own early stopping is switched off: it would validate on a *shuffled* 10% of the
