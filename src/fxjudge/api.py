@@ -379,7 +379,7 @@ def trade_stats(result: BacktestResult, since: pd.Timestamp | None) -> TradeStat
     return TradeStats(
         sharpe=metrics.sharpe_ratio(daily, result.periods_per_year),
         profit_factor=metrics.profit_factor(trades["net_account"]),
-        max_drawdown=metrics.max_drawdown(np.r_[start, part.to_numpy(dtype=float)])[0],
+        max_drawdown=metrics.max_drawdown(part, start=start)[0],
         n_trades=float(len(trades)),
     )
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from fxjudge.data.bars import timeframe
 from fxjudge.data.resample import bucket_starts
+from fxjudge.results import drawdowns
 
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
@@ -104,15 +105,15 @@ def sortino_ratio(returns, periods_per_year: float, mar: float = 0.0) -> float:
     return mean / risk
 
 
-def max_drawdown(equity: pd.Series) -> tuple[float, float]:
-    """Largest peak-to-trough fall of `equity`: (fraction of the peak, money)."""
-    values = np.asarray(equity, dtype=float)
-    if len(values) == 0:
+def max_drawdown(equity: pd.Series, start: float | None = None) -> tuple[float, float]:
+    """Largest peak-to-trough fall of `equity`, preceded by `start` if given (the initial
+    balance): (fraction of the peak, money)."""
+    values = np.ascontiguousarray(equity, dtype=float)
+    if start is None and len(values) == 0:
         return math.nan, math.nan
-    peaks = np.maximum.accumulate(values)
-    falls = peaks - values
-    i = int(np.argmax(falls / peaks))
-    return float(falls[i] / peaks[i]), float(falls.max())
+    first = float(start) if start is not None else float(values[0])
+    money, _, fall, peak = drawdowns.falls(values, first)
+    return float(fall / peak), float(money)
 
 
 def tester_drawdowns(equity, initial: float) -> dict[str, float]:
@@ -125,15 +126,14 @@ def tester_drawdowns(equity, initial: float) -> dict[str, float]:
     ``relative_drawdown_money``: the largest fall in percent of its peak, and that fall in
     money. The largest fall in money and the largest in percent can be different falls.
     """
-    values = np.r_[initial, np.asarray(equity, dtype=float)]
-    peaks = np.maximum.accumulate(values)
-    falls = peaks - values
-    money, relative = int(np.argmax(falls)), int(np.argmax(falls / peaks))
-    return {"absolute_drawdown": float(max(0.0, initial - values.min())),
-            "max_drawdown_money": float(falls[money]),
-            "maximal_drawdown_pct": float(falls[money] / peaks[money] * 100),
-            "max_drawdown_pct": float(falls[relative] / peaks[relative] * 100),
-            "relative_drawdown_money": float(falls[relative])}
+    values = np.ascontiguousarray(equity, dtype=float)
+    money, money_peak, relative, relative_peak = drawdowns.falls(values, float(initial))
+    lowest = min(initial, values.min()) if len(values) else initial
+    return {"absolute_drawdown": float(max(0.0, initial - lowest)),
+            "max_drawdown_money": float(money),
+            "maximal_drawdown_pct": float(money / money_peak * 100),
+            "max_drawdown_pct": float(relative / relative_peak * 100),
+            "relative_drawdown_money": float(relative)}
 
 
 def side_statistics(trades: pd.DataFrame) -> dict[str, float]:
@@ -295,19 +295,9 @@ def max_drawdown_duration(equity: pd.Series) -> float:
     """
     if len(equity) == 0:
         return math.nan
-    values = np.asarray(equity, dtype=float)
-    times = pd.DatetimeIndex(equity.index).as_unit("ns").asi8
-    peaks = np.maximum.accumulate(values)
-    at_peak = values >= peaks
-    # the time of the latest peak at or before each point; under water, the gap since it
-    peak_times = np.maximum.accumulate(np.where(at_peak, times, np.iinfo(np.int64).min))
-    # a point back at the peak right after one under water ends that drawdown
-    previous_peak_time = np.r_[times[0], peak_times[:-1]]
-    recovers = at_peak & np.r_[False, ~at_peak[:-1]]
-    ends = np.where(recovers, times - previous_peak_time, 0)
-    under = np.where(~at_peak, times - peak_times, 0)
-    longest = max(int(ends.max()), int(under.max()))
-    return longest / 86_400e9
+    values = np.ascontiguousarray(equity, dtype=float)
+    times = np.ascontiguousarray(pd.DatetimeIndex(equity.index).as_unit("ns").asi8)
+    return int(drawdowns.longest_under_water_ns(values, times)) / 86_400e9
 
 
 def recovery_factor(net_profit: float, max_drawdown_money: float) -> float:

@@ -47,9 +47,8 @@ def summary_statistics(
     """
     net = trades["net_account"].to_numpy(dtype=float) if len(trades) else np.array([])
     final = float(equity["equity"].iloc[-1]) if len(equity) else initial_balance
-    drawdown_fraction, drawdown_money = metrics.max_drawdown(
-        np.r_[initial_balance, equity["equity"].to_numpy(dtype=float)]
-    )
+    drawdown_fraction, drawdown_money = metrics.max_drawdown(equity["equity"],
+                                                             start=initial_balance)
     if daily is None:
         daily = metrics.fx_daily_returns(equity["equity"], start_value=initial_balance)
     stats = {
