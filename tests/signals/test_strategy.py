@@ -233,6 +233,18 @@ def test_exit_levels_errors(bars):
         exit_levels(bars, signals.iloc[1:], ExitRules())
 
 
+def test_an_atr_level_where_the_market_did_not_move_is_refused_at_its_bar(bars):
+    flat = bars.copy()
+    flat.iloc[:70, :4] = flat.iloc[0]["open"]  # a market that did not move: ATR(10) is 0
+    flat.attrs = dict(bars.attrs)
+    signals = pd.Series(0, index=bars.index)
+    signals.iloc[65] = 1
+    with pytest.raises(StrategyError, match=rf"signal at {bars.index[65]} has ATR\(10\) = 0.*"
+                                            "in pips"):
+        exit_levels(flat, signals, ExitRules(stop_loss_atr=1.5, atr_bars=10))
+    assert exit_levels(flat, signals, ExitRules(stop_loss_pips=10))["stop_distance"].iloc[65] > 0
+
+
 # -- loading by name ---------------------------------------------------------------------------
 
 STRATEGY_FILE = '''

@@ -127,6 +127,13 @@ def exit_levels(
                 f"the signal at {bars.index[unknown[0]]} needs ATR({rules.atr_bars}), which is "
                 f"not known before bar {rules.atr_bars - 1}; make `warmup_bars` >= {rules.atr_bars}"
             )
+        flat = np.flatnonzero(has_signal & (atr_now <= 0))
+        if len(flat):
+            raise StrategyError(
+                f"the signal at {bars.index[flat[0]]} has ATR({rules.atr_bars}) = 0 (the bars "
+                "before it did not move), so an ATR-based stop, target or trail would sit at the "
+                "fill price; give no signal where the ATR is 0, or set those levels in pips"
+            )
 
     def distance(pips: float | None, atr_multiple: float | None) -> np.ndarray:
         if pips is not None:
