@@ -6,7 +6,6 @@ The CLI is a thin shell over these functions; notebooks call them directly.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 import math
@@ -21,7 +20,7 @@ import pandas as pd
 
 from fxjudge import config as project_config
 from fxjudge import runconfig
-from fxjudge.data.bars import conform_bars
+from fxjudge.data.bars import conform_bars, fingerprint
 from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import clip_period, load_bars
 from fxjudge.domain import FxPair
@@ -97,13 +96,6 @@ def resolve_bars(
             path=bars.attrs.get("source"), fix="widen the period or check the data",
         )
     return bars
-
-
-def fingerprint(bars: pd.DataFrame) -> str:
-    """A short hash of the bars' times and prices: the same data gives the same fingerprint."""
-    digest = hashlib.sha256(bars.index.as_unit("ns").asi8.tobytes())
-    digest.update(np.ascontiguousarray(bars[["open", "high", "low", "close"]].to_numpy()).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def versions() -> dict[str, str]:
