@@ -146,16 +146,18 @@ def check_lookahead(
     full: tuple[pd.DataFrame, pd.Series] | None = None,
     name: str | None = None,
     use_cache: bool = True,
+    refresh: bool = False,
 ) -> LookaheadReport:
     """Check `strategy` on `bars` by truncation; return the report (passed or not).
 
     `full` is the features and signals already computed on all the bars (`run_signals`), so
-    that they are not computed twice. `use_cache` reads and writes the cache of passes.
+    that they are not computed twice. `use_cache` reads and writes the cache of passes;
+    `refresh` computes the check even when a pass is cached (and records the new pass).
     """
     label = name or type(strategy).__name__
     positions = cut_positions(len(bars), strategy.warmup_bars, cuts)
     key = cache_key(strategy, bars, cuts) if use_cache else None
-    if key is not None and _cached(key):
+    if key is not None and not refresh and _cached(key):
         return LookaheadReport(label, positions, cached=True)
     started = time.perf_counter()
     features, signals = full if full is not None else run_signals(strategy, bars)
