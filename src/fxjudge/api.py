@@ -47,7 +47,7 @@ from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy, strategy_origin
-from fxjudge.signals.lookahead import require_no_lookahead
+from fxjudge.signals.lookahead import OFF_NOTE, require_no_lookahead
 from fxjudge.signals.strategy import Strategy, run_signals
 
 PACKAGES = ("fxjudge", "pandas", "numpy", "backtrader", "scikit-learn", "ta")
@@ -169,9 +169,7 @@ def _signals(data, strategy, params, *, project, timeframe, pair, start, end,
 
 
 #: The run's red warning when the look-ahead check was turned off.
-LOOKAHEAD_OFF = (f"{WARNING} the look-ahead check was turned off (--no-lookahead-check, "
-                 "lookahead_check=False): nothing shows that the strategy's features and signals "
-                 "at bar t use only bars up to t, so these results may be impossible to trade")
+LOOKAHEAD_OFF = OFF_NOTE
 
 
 def lookahead_note(strategy: Strategy, bars: pd.DataFrame, enabled: bool, *,

@@ -59,6 +59,10 @@ CHECK_VERSION = 1
 SIGNAL = "signal"
 #: what a refusal says to do
 FIX = "a value at bar t must use only bars up to t; or pass --no-lookahead-check"
+#: The run's note when the check was turned off (the report shows it in red, translated).
+OFF_NOTE = ("WARNING: the look-ahead check was turned off (--no-lookahead-check, "
+            "lookahead_check=False): nothing shows that the strategy's features and signals at "
+            "bar t use only bars up to t, so these results may be impossible to trade")
 
 
 @dataclass
