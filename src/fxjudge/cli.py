@@ -274,6 +274,8 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False,
         for note in result.notes:
             console.print(f"  - {note}")
     shown = (result.judge_config.get("warnings") or []) if mode is not None else []
+    if mode is not None and merged.get("lookahead_check") is False:
+        say_warning(t["lookahead_off"])
     for message in warned:
         if message not in shown:
             say_warning(message)
