@@ -15,6 +15,8 @@ from fxjudge import api
 from fxjudge.cli import main
 from fxjudge.config import sample_path
 from fxjudge.errors import ConfigError, StrategyError
+from fxjudge.report import load_run
+from fxjudge.report.command import backtest_command
 from fxjudge.signals import lookahead
 from fxjudge.signals.loader import load_strategy
 from fxjudge.signals.lookahead import check_lookahead, cut_positions
@@ -179,6 +181,8 @@ def test_no_lookahead_check_on_the_cli_writes_the_red_warning_in_the_report(proj
     warnings = html[html.index('id="warnings"'):]
     assert "the look-ahead check was turned off (--no-lookahead-check)" in warnings[:2000]
     assert "lookahead_check = false" in (folder / "config.toml").read_text()
+    result = load_run(folder)
+    assert backtest_command(result.config).endswith(" --no-lookahead-check")
     # the saved config reruns it the same way; Japanese reports say it in Japanese
     assert main(["--project-dir", str(project), "backtest", "--config",
                  str(folder / "config.toml")]) == 0
