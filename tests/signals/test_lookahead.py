@@ -279,3 +279,33 @@ def test_a_back_fill_in_the_warm_up_is_caught(project, walk):
                              use_cache=False)
     assert not report.passed
     assert report.first_failure.column == "sma"
+
+
+def test_a_search_checks_once_and_off_says_so(project, walk, monkeypatch):
+    from fxjudge.search.optimize import optimize
+
+    checked = []
+    real = api.require_no_lookahead
+
+    def counting(strategy, bars, **options):
+        checked.append(strategy.params.slow_bars)
+        return real(strategy, bars, **options)
+
+    monkeypatch.setattr(api, "require_no_lookahead", counting)
+    found = optimize(walk, "clean", {"slow_bars": [5, 8, 10, 12]}, project=project, n_jobs=1)
+    assert checked == [5] and found.notes[0].startswith("look-ahead check: clean passed")
+    found.best_result  # noqa: B018 - the winner's report is a backtest: checked again
+    assert checked == [5, found.best["params"]["slow_bars"]]
+    off = optimize(walk, "leaky", {"slow_bars": [5, 8]}, project=project, n_jobs=1,
+                   lookahead_check=False)
+    assert off.notes[0] == lookahead.OFF_NOTE
+    assert off.best_result.config["lookahead_check"] is False
+
+
+def test_a_strategy_that_fails_on_fewer_bars_is_said_in_one_line(project, walk):
+    body = CLEAN.replace('        return pd.DataFrame({"sma"',
+                         '        bars["close"].iloc[500]\n        return pd.DataFrame({"sma"')
+    write_strategy(project, "long_only", body, "LongOnly")
+    with pytest.raises(StrategyError, match=r"^long_only fails on the bars up to .* \(6 bars\), "
+                       r"where the look-ahead check cuts: IndexError: "):
+        api.backtest(walk, "long_only", project=project)

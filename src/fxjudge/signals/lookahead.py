@@ -172,9 +172,13 @@ def check_lookahead(
         part = bars.iloc[: t + 1]
         try:
             cut_features, cut_signals = run_signals(strategy, part)
-        except FxJudgeError as error:
+        except Exception as error:  # the strategy's own code: said in one line, as a user's
+            detail = str(error) if isinstance(error, FxJudgeError) else \
+                f"{type(error).__name__}: {error}"
             raise StrategyError(f"{label} fails on the bars up to {bars.index[t]} ({t + 1} "
-                                f"bars), where the look-ahead check cuts: {error}") from None
+                                f"bars), where the look-ahead check cuts: {detail}; a strategy "
+                                "must run on the bars up to any t, or pass "
+                                "--no-lookahead-check") from error
         shorter = {str(c): cut_features[c].to_numpy() for c in cut_features.columns}
         shorter[SIGNAL] = cut_signals.to_numpy()
         for column, values in columns.items():
