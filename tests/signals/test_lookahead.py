@@ -309,3 +309,27 @@ def test_a_strategy_that_fails_on_fewer_bars_is_said_in_one_line(project, walk):
     with pytest.raises(StrategyError, match=r"^long_only fails on the bars up to .* \(6 bars\), "
                        r"where the look-ahead check cuts: IndexError: "):
         api.backtest(walk, "long_only", project=project)
+
+
+def test_a_walk_forward_checks_its_first_window_once(project, walk, monkeypatch):
+    from fxjudge.search.walkforward import walk_forward_optimize
+
+    checked = []
+    real = api.require_no_lookahead
+
+    def counting(strategy, bars, **options):
+        checked.append(len(bars))
+        return real(strategy, bars, **options)
+
+    monkeypatch.setattr(api, "require_no_lookahead", counting)
+    found = walk_forward_optimize(walk, "clean", {"slow_bars": [5, 8]}, train="20D",
+                                  test="10D", project=project, n_jobs=1)
+    assert len(found.windows) >= 2 and len(checked) == 1
+    assert found.result.notes[0].startswith("look-ahead check: clean passed")
+    with pytest.raises(StrategyError, match="feature `fut`"):
+        walk_forward_optimize(walk, "leaky", {"slow_bars": [5, 8]}, train="20D", test="10D",
+                              project=project, n_jobs=1)
+    off = walk_forward_optimize(walk, "leaky", {"slow_bars": [5, 8]}, train="20D", test="10D",
+                                project=project, n_jobs=1, lookahead_check=False)
+    assert off.result.notes[0] == lookahead.OFF_NOTE
+    assert off.result.config["lookahead_check"] is False
