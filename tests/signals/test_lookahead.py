@@ -333,3 +333,17 @@ def test_a_walk_forward_checks_its_first_window_once(project, walk, monkeypatch)
                                 project=project, n_jobs=1, lookahead_check=False)
     assert off.result.notes[0] == lookahead.OFF_NOTE
     assert off.result.config["lookahead_check"] is False
+
+
+def test_a_search_without_the_check_says_so_in_red_on_its_page(project, walk_file, capsys):
+    assert main(["--project-dir", str(project), "optimize", "--strategy", "leaky", "--data",
+                 str(walk_file), "--pair", "EURUSD", "--range", "slow_bars=5,8", "--jobs", "1",
+                 "--no-lookahead-check"]) == 0
+    page = next((project / "reports").glob("*-optimize-leaky-*")) / "optimize.html"
+    html = page.read_text()
+    assert 'id="warnings"' in html
+    assert "the look-ahead check was turned off" in html[html.index('id="warnings"'):][:1000]
+    assert main(["--project-dir", str(project), "optimize", "--strategy", "leaky", "--data",
+                 str(walk_file), "--pair", "EURUSD", "--range", "slow_bars=5,8", "--jobs",
+                 "1"]) == 2
+    assert "feature `fut`" in capsys.readouterr().err
