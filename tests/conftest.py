@@ -38,3 +38,15 @@ def _datafeed_stays_on_this_machine(monkeypatch):
     """A download that forgets its local server's URL fails at once, never reaching out: the
     default datafeed becomes the discard port of 127.0.0.1."""
     monkeypatch.setenv("FXJUDGE_DATAFEED_URL", "http://127.0.0.1:9/datafeed")
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fxjudge-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_stays_in_the_test_session(monkeypatch, _session_cache):
+    """The look-ahead checks passed are remembered in a folder of this test session, never in
+    the user's ~/.cache/fxjudge."""
+    monkeypatch.setenv("FXJUDGE_CACHE_DIR", str(_session_cache))

@@ -174,6 +174,38 @@ def _usdjpy_into_eurusd(folder: Path) -> list[str]:
     return ["data", "import", str(path), "--pair", "EURUSD"]
 
 
+LEAKY = """from dataclasses import dataclass
+
+import pandas as pd
+
+from fxjudge.signals.strategy import Strategy, entries
+
+
+class Leaky(Strategy):
+    \"\"\"Trades on the close three bars ahead.\"\"\"
+
+    @dataclass(frozen=True)
+    class Params:
+        \"\"\"None.\"\"\"
+
+    @property
+    def warmup_bars(self) -> int:
+        return 4
+
+    def features(self, bars):
+        return pd.DataFrame({"ahead": bars["close"].shift(-3) - bars["close"]})
+
+    def signals(self, bars, features):
+        return entries(features["ahead"] > 0, features["ahead"] < 0, self.warmup_bars)
+"""
+
+
+def _leaky_strategy(folder: Path) -> list[str]:
+    _file("strategies/leaky.py", LEAKY)(folder)
+    return ["--project-dir", str(folder), "backtest", "--strategy", "leaky", "--data",
+            str(SAMPLE), "--spread-pips", "0.8"]
+
+
 GOOD_TOML = f'[data]\nsource = "{SAMPLE}"\n[strategy]\nname = "sma_cross"\n'
 
 CASES = [
@@ -304,6 +336,15 @@ CASES = [
          ("`fast_bars` must be an int, was 3.5",)),
     Case("an unknown currency", _run_file(GOOD_TOML + '[account]\ncurrency = "XXX"\n'),
          ("`currency` must be an ISO currency code",)),
+    # -- look-ahead --------------------------------------------------------------------------
+    Case("a strategy that looks ahead", _leaky_strategy,
+         ("leaky looks ahead: feature `ahead` at 2017-01-", "changes when the bars after",
+          "a value at bar t must use only bars up to t; or pass --no-lookahead-check")),
+    Case("a look-ahead check with no cuts",
+         lambda f: ["check", "sma_cross", "--data", str(SAMPLE), "--cuts", "0"],
+         ("`cuts` must be an int from 1 to 100, was 0",)),
+    Case("a look-ahead check without prices", lambda f: ["check", "sma_cross"],
+         ("`--data FILE` or `--pair PAIR` must say which prices to use",)),
     # -- the report's clock -------------------------------------------------------------------
     Case("an unknown --display-tz", lambda f: [*RUN, "--display-tz", "Mars/Olympus"],
          ("`--display-tz` must be UTC, an IANA zone", "was 'Mars/Olympus'")),

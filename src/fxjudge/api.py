@@ -6,7 +6,6 @@ The CLI is a thin shell over these functions; notebooks call them directly.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 import math
@@ -21,14 +20,14 @@ import pandas as pd
 
 from fxjudge import config as project_config
 from fxjudge import runconfig
-from fxjudge.data.bars import conform_bars
+from fxjudge.data.bars import conform_bars, fingerprint
 from fxjudge.data.bars import timeframe as timeframe_of
 from fxjudge.data.load import clip_period, load_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import simulate
 from fxjudge.engine.conversion import quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
-from fxjudge.errors import ConfigError, DataError
+from fxjudge.errors import ConfigError, DataError, must
 from fxjudge.features.library import judge_features
 from fxjudge.judge import (
     WALK_FORWARD,
@@ -48,6 +47,7 @@ from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
 from fxjudge.signals.exits import ExitRules, exit_levels
 from fxjudge.signals.loader import load_strategy, strategy_origin
+from fxjudge.signals.lookahead import OFF_NOTE, require_no_lookahead
 from fxjudge.signals.strategy import Strategy, run_signals
 
 PACKAGES = ("fxjudge", "pandas", "numpy", "backtrader", "scikit-learn", "ta")
@@ -99,13 +99,6 @@ def resolve_bars(
     return bars
 
 
-def fingerprint(bars: pd.DataFrame) -> str:
-    """A short hash of the bars' times and prices: the same data gives the same fingerprint."""
-    digest = hashlib.sha256(bars.index.as_unit("ns").asi8.tobytes())
-    digest.update(np.ascontiguousarray(bars[["open", "high", "low", "close"]].to_numpy()).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def versions() -> dict[str, str]:
     """Installed versions of the packages that decide a run's numbers."""
     return project_config.package_versions(PACKAGES)
@@ -121,6 +114,7 @@ class _Signals(NamedTuple):
     signals: pd.Series
     rules: ExitRules
     levels: pd.DataFrame
+    lookahead_note: str
 
 
 def resolve_detail(data, bars: pd.DataFrame, detail_timeframe: str | None,
@@ -161,14 +155,32 @@ def _detail_note(trades: pd.DataFrame, lower: pd.DataFrame) -> str:
             f"were both met in one bar ({left} met both inside one {name} bar too: stop first)")
 
 
-def _signals(data, strategy, params, *, project, timeframe, pair, start, end) -> _Signals:
+def _signals(data, strategy, params, *, project, timeframe, pair, start, end,
+             lookahead_check: bool = True) -> _Signals:
     bars = resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
     fx_pair = FxPair.parse(bars.attrs["pair"])
     chosen = load_strategy(strategy, params, project=project)
     features, signals = run_signals(chosen, bars)
+    note = lookahead_note(chosen, bars, lookahead_check, name=_strategy_name(strategy, chosen),
+                          full=(features, signals))
     rules = chosen.exit_rules
     levels = exit_levels(bars, signals, rules, fx_pair)
-    return _Signals(bars, fx_pair, chosen, features, signals, rules, levels)
+    return _Signals(bars, fx_pair, chosen, features, signals, rules, levels, note)
+
+
+#: The run's red warning when the look-ahead check was turned off.
+LOOKAHEAD_OFF = OFF_NOTE
+
+
+def lookahead_note(strategy: Strategy, bars: pd.DataFrame, enabled: bool, *,
+                   name: str | None = None, full=None) -> str:
+    """Check `strategy` on `bars` for look-ahead (`fxjudge.signals.lookahead`) unless
+    `enabled` is False; return the run's note. A strategy that fails raises `StrategyError`."""
+    if not isinstance(enabled, bool):
+        raise must("lookahead_check", "true or false", enabled)
+    if not enabled:
+        return LOOKAHEAD_OFF
+    return require_no_lookahead(strategy, bars, name=name, full=full).note()
 
 
 def backtest(
@@ -191,6 +203,7 @@ def backtest(
     detail_timeframe: str | None = None,
     detail_bars: pd.DataFrame | None = None,
     engine: str | None = None,
+    lookahead_check: bool = True,
 ) -> BacktestResult | JudgedResult:
     """Run `strategy` on `data` through the FX engine and return its `BacktestResult`.
 
@@ -212,6 +225,11 @@ def backtest(
     resolve which of a stop and a target came first inside a bar, in the engine and in the
     judge's labels (a note says how many trades they decided). `engine` is ``"compiled"`` (the
     default: None) or ``"backtrader"``, the reference it is held to trade for trade.
+
+    Before anything uses them, the strategy's features and signals are checked for look-ahead
+    (`fxjudge.signals.lookahead`: truncation at 30 cuts, passes cached); a strategy that fails
+    is refused with `StrategyError`. ``lookahead_check=False`` skips the check: the run records
+    it (``lookahead_check = false``) and its report says so in red.
     """
     if judge is None and judge_options:
         raise ConfigError("`judge_options` need `judge` ('walk-forward' or a model folder), "
@@ -220,8 +238,8 @@ def backtest(
     account = _as(Account, account, "account")
     sizing = _as(Sizing, sizing, "sizing")
     prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
-                        start=start, end=end)
-    bars, fx_pair, chosen, features, signals, rules, levels = prepared
+                        start=start, end=end, lookahead_check=lookahead_check)
+    bars, fx_pair, chosen, features, signals, rules, levels, checked = prepared
     lower = resolve_detail(data, bars, detail_timeframe, detail_bars, pair=pair)
     verdict = None
     if judge is not None:  # judged before anything runs: a bad model fails fast
@@ -242,7 +260,8 @@ def backtest(
                        entries_allowed=entries_allowed, progress=report,
                        **({"engine": engine} if engine else {}))
         configuration["engine"] = run.engine
-        notes = list(run.notes) + ([_detail_note(run.trades, lower)] if lower is not None else [])
+        notes = [checked, *run.notes] + ([_detail_note(run.trades, lower)]
+                                         if lower is not None else [])
         return BacktestResult(trades=run.trades, equity=run.equity, config=configuration,
                               notes=notes)
 
@@ -272,6 +291,8 @@ def backtest(
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if not lookahead_check:
+        configuration["lookahead_check"] = False
     if judge is not None:
         configuration["judge"] = {"mode": str(judge), **_plain(judge_options or {})}
     result = execute(report=progress if judge is None else None)
@@ -429,19 +450,21 @@ def train_judge(
     project: str | Path | None = None,
     detail_timeframe: str | None = None,
     detail_bars: pd.DataFrame | None = None,
+    lookahead_check: bool = True,
 ) -> tuple[Path, dict]:
     """Train a judge on every resolved candidate of `data` [start, end) and save it to `out`.
 
     The folder (relative paths from the project) gets the skops model and its card: features,
     training window (first and last bar), label rule, data fingerprint, strategy, threshold,
     validation scores and versions. Returns the folder and the card. `detail_timeframe` /
-    `detail_bars` decide the labels' same-bar cases as in `backtest`.
+    `detail_bars` decide the labels' same-bar cases as in `backtest`; `lookahead_check` as
+    there (the card records ``lookahead_check: false`` when it was off).
     """
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
     prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
-                        start=start, end=end)
-    bars, fx_pair, chosen, features, signals, rules, levels = prepared
+                        start=start, end=end, lookahead_check=lookahead_check)
+    bars, fx_pair, chosen, features, signals, rules, levels, _ = prepared
     options = judge_settings(judge_options)
     spent = label_costs(bars, fx_pair, costs, account, conversion)
     lower = resolve_detail(data, bars, detail_timeframe, detail_bars, pair=pair)
@@ -466,6 +489,7 @@ def train_judge(
         "judge_options": options,
         "candidates": {"total": len(labels), "trained_on": int(labels["label"].notna().sum()),
                        "base_rate": float(labels["label"].mean())},
+        **({} if lookahead_check else {"lookahead_check": False}),
     })
     folder = Path(_judge_spec(Path(out), project))
     save_model(model, folder, card)

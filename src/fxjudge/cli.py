@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fxjudge import cli_judge, cli_optimize, config
 from fxjudge import cli_options as opt
@@ -129,6 +130,7 @@ def backtest_command(
     equity_csv: Annotated[bool, typer.Option(
         "--equity-csv", help="Write the equity curve as CSV too (it is always Parquet).")] = False,
     display_tz: opt.DisplayTzOption = None,
+    no_lookahead_check: opt.NoLookaheadCheckOption = False,
 ) -> None:
     """Backtest a strategy; write reports/<run-id>/ (trades, equity, stats, config, report)."""
     from fxjudge import runconfig
@@ -159,6 +161,8 @@ def backtest_command(
     merged = runconfig.merge(base, flags)
     if engine is not None:
         merged["engine"] = runconfig.check({"engine": engine}, origin="--engine")["engine"]
+    if no_lookahead_check:
+        merged["lookahead_check"] = False
     merged |= trials_settings(trials, trials_sharpes, trials_sr_variance)
     if merged.get("n_trials", 1) > 1 and merged.get("trials_sr_variance") is None:
         say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
@@ -247,6 +251,7 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False,
             judge_options=judge_cfg or None, progress=progress,
             detail_timeframe=data_cfg.get("detail_timeframe"),
             engine=merged.get("engine"),
+            lookahead_check=merged.get("lookahead_check", True),
         )
     for key in runconfig.TRIALS_KEYS:
         if merged.get(key) is not None:
@@ -269,6 +274,8 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False,
         for note in result.notes:
             console.print(f"  - {note}")
     shown = (result.judge_config.get("warnings") or []) if mode is not None else []
+    if mode is not None and merged.get("lookahead_check") is False:
+        say_warning(t["lookahead_off"])
     for message in warned:
         if message not in shown:
             say_warning(message)
@@ -288,6 +295,47 @@ def _say_strategy(ran: dict, recorded: str | None, t: dict) -> None:
         say_warning(t["strategy_moved"].format(recorded=recorded, file=ran["file"]))
 
 
+@app.command("check")
+def check_command(
+    strategy: Annotated[str, typer.Argument(help="The strategy, e.g. sma_cross or my_strategy.")],
+    data: opt.DataOption = None,
+    pair: opt.PairOption = None,
+    timeframe: opt.TimeframeOption = None,
+    start: opt.FromOption = None,
+    end: opt.ToOption = None,
+    settings: opt.SetOption = None,
+    cuts: Annotated[int, typer.Option(
+        "--cuts", help="How many bars to cut after (1 to 100).")] = 30,
+) -> None:
+    """Check a strategy for look-ahead: its features and signals at sampled bars t, computed
+    on the bars up to t, must equal those computed on all the bars. Exit 2 when one differs."""
+    from fxjudge import runconfig
+    from fxjudge.api import resolve_bars
+    from fxjudge.signals.loader import load_strategy
+    from fxjudge.signals.lookahead import check_lookahead
+
+    source = config.project_path(data) or pair
+    if not source:
+        raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
+    bars = resolve_bars(source, timeframe=timeframe, pair=pair if data else None, start=start,
+                        end=end)
+    chosen = load_strategy(strategy, runconfig.parse_settings(settings or []) or None,
+                           project=config.project_dir())
+    report = check_lookahead(chosen, bars, cuts=cuts, name=strategy, refresh=True)
+    table = Table(title=f"look-ahead check: {strategy} on {len(bars):,} bars, "
+                  f"{len(report.cuts)} cuts, {report.seconds:.1f} s")
+    for heading in ("column", "result", "first bar that differs", "when cut after"):
+        table.add_column(heading)
+    for column in report.columns:
+        verdict = Text("pass", "green") if column.passed else Text("LOOKS AHEAD", "red")
+        table.add_row(column.column, verdict, str(column.first_bar or ""),
+                      str(column.cut or ""))
+    console.print(table)
+    if not report.passed:
+        raise report.error()
+    say(("passed", "green"), f" {strategy}: no look-ahead at {len(report.cuts)} cuts")
+
+
 #: The main job's defaults: the bundled sample, a strategy with stop, target and time exits
 #: (so every candidate has a label), the sample's missing spread set, and the walk-forward judge.
 MAIN_JOB = {
@@ -305,6 +353,7 @@ def run(
     ] = None,
     lang: opt.LangOption = "en",
     display_tz: opt.DisplayTzOption = None,
+    no_lookahead_check: opt.NoLookaheadCheckOption = False,
 ) -> None:
     """The whole verification in one command: backtest with and without the walk-forward AI
     judgment, write the HTML report and the run index, print the headline."""
@@ -315,6 +364,8 @@ def run(
     defaults = {**MAIN_JOB, "data": {**MAIN_JOB["data"], "source": str(config.sample_path())}}
     file_cfg = runconfig.load_file(config_file) if config_file else {}
     merged = runconfig.merge(defaults, file_cfg)
+    if no_lookahead_check:
+        merged["lookahead_check"] = False
     result, report = _execute(merged, lang=lang, display_tz=display_tz)
     if hasattr(result, "judge"):
         say((headline_text(result, lang), "bold"))

@@ -80,6 +80,7 @@ def optimize_command(
     units: opt.UnitsOption = None,
     risk_fraction: opt.RiskFractionOption = None,
     lang: opt.LangOption = "en",
+    no_lookahead_check: opt.NoLookaheadCheckOption = False,
 ) -> None:
     """Search a strategy's parameters; write reports/<run-id>/optimize.html, the trials and the
     winner's report."""
@@ -110,6 +111,8 @@ def optimize_command(
     merged = runconfig.merge(base, flags)
     if judge is not None:
         merged.setdefault("optimize", {})["judge"] = judge
+    if no_lookahead_check:
+        merged["lookahead_check"] = False
     run_search(merged, lang=lang)
 
 
@@ -152,6 +155,7 @@ def run_search(merged: dict[str, Any], *, lang: str = "en") -> Path:
         "conversion": data_cfg.get("conversion"), "project": config.project_dir(),
         "n_jobs": settings.get("jobs", -1), "scheduler": settings.get("scheduler"),
         "seed": settings.get("seed", 0),
+        "lookahead_check": merged.get("lookahead_check", True),
     }
     label = "walk-forward windows" if walk else "trials"
     with search_progress(label) as progress:

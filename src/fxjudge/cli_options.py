@@ -45,3 +45,6 @@ DetailTimeframeOption = Annotated[str | None, typer.Option(
     "that decides which of a stop and a target came first inside a bar.")]
 EngineOption = Annotated[str | None, typer.Option(
     "--engine", help="compiled (default, fast) or backtrader (the reference it is held to).")]
+NoLookaheadCheckOption = Annotated[bool, typer.Option(
+    "--no-lookahead-check", help="Skip the look-ahead check of the strategy (truncation at "
+    "sampled bars); the run records it and its report says so in red.")]

@@ -13,12 +13,25 @@ import platform
 from pathlib import Path
 
 ENV_PROJECT_DIR = "FXJUDGE_PROJECT_DIR"
+ENV_CACHE_DIR = "FXJUDGE_CACHE_DIR"
 
 
 def project_dir(override: str | Path | None = None) -> Path:
     """The project directory: `override`, else ``$FXJUDGE_PROJECT_DIR``, else the current one."""
     chosen = override or os.environ.get(ENV_PROJECT_DIR) or Path.cwd()
     return Path(chosen).expanduser().resolve()
+
+
+def cache_dir() -> Path:
+    """Where fxjudge keeps what it can recompute (the look-ahead checks passed): the folder
+    ``$FXJUDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/fxjudge``, else ``~/.cache/fxjudge``."""
+    chosen = os.environ.get(ENV_CACHE_DIR)
+    if chosen:
+        return Path(chosen).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec ignores relative paths
+        return Path(xdg) / "fxjudge"
+    return Path.home() / ".cache" / "fxjudge"
 
 
 def data_dir(project: str | Path | None = None) -> Path:

@@ -4,6 +4,7 @@ A run file has these tables (every key optional; flags override the file; an unk
 key is an error with "did you mean")::
 
     engine = "compiled"         # or "backtrader", the reference engine (top level)
+    lookahead_check = false     # skip the look-ahead check (top level; the report says so)
     [data]      source = "data/sample/EURUSD_H1_2017_ASK.csv"   # or pair = "EURUSD" (catalog)
                 pair = "EURUSD"; timeframe = "H1"; start = "2017-03-01"; end = "2017-12-01"
                 format = "dukascopy-csv"; tz = "+02:00"; conversion = 150.0
@@ -57,8 +58,9 @@ RECORDED = {"data": ("bars", "price_side", "fingerprint"),
             "strategy": ("class", "origin", "file")}
 TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
 RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
-#: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine.
-SETTINGS_TOP = ("engine",)
+#: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine;
+#: ``lookahead_check = false`` skips the look-ahead check of the strategy.
+SETTINGS_TOP = ("engine", "lookahead_check")
 OPTIMIZE_TYPES = {"method": str, "objective": str, "maximize": bool, "n_trials": int,
                   "seed": int, "constraint": str, "jobs": int, "scheduler": str,
                   "walk_forward": str, "anchored": bool, "judge": str, "space": dict}
@@ -85,7 +87,7 @@ TYPES: dict[str, dict[str, Any]] = {
 }
 TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
              "trials_sr_variance": float, "trials_sr_variance_source": str,
-             "engine": Literal["compiled", "backtrader"]}
+             "engine": Literal["compiled", "backtrader"], "lookahead_check": bool}
 DEFAULT_SIZING = {"lots": 1.0}
 
 
@@ -138,6 +140,10 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """`overrides` on top of `base`, table by table (None values in `overrides` are skipped)."""
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
     for section, values in overrides.items():
+        if not isinstance(values, dict):  # a top-level setting: engine, lookahead_check
+            if values is not None:
+                merged[section] = values
+            continue
         target = merged.setdefault(section, {})
         for key, value in values.items():
             if value is None:

@@ -12,6 +12,7 @@ ask_volume``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,3 +179,10 @@ def make_ticks(frame: pd.DataFrame, *, pair: str | None, source: str) -> pd.Data
     ticks.index = pd.DatetimeIndex(ticks.index, name="time").tz_convert("UTC").as_unit("ns")
     ticks.attrs = {"pair": pair, "timeframe": "tick", "source": source, "price_side": "bid"}
     return ticks
+
+
+def fingerprint(bars: pd.DataFrame) -> str:
+    """A short hash of the bars' times and prices: the same data gives the same fingerprint."""
+    digest = hashlib.sha256(bars.index.as_unit("ns").asi8.tobytes())
+    digest.update(np.ascontiguousarray(bars[["open", "high", "low", "close"]].to_numpy()).tobytes())
+    return digest.hexdigest()[:16]

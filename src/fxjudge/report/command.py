@@ -40,4 +40,6 @@ def backtest_command(config: dict) -> str:
             value = config.get(section, {}).get(key)
             if value is not None:
                 words += [flag, str(value)]
+    if config.get("lookahead_check") is False:
+        words.append("--no-lookahead-check")
     return shlex.join(words)

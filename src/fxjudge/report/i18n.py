@@ -216,6 +216,9 @@ EN: dict[str, str] = {
     "versions": "Package versions",
     "notes": "Notes",
     "warning": "Warning:",
+    "lookahead_off": "the look-ahead check was turned off (--no-lookahead-check): nothing shows "
+                     "that the strategy's features and signals at bar t use only bars up to t, "
+                     "so these results may be impossible to trade.",
     "generated": "Generated",
     "judged": "Judged",
     "yes": "yes",
@@ -491,6 +494,9 @@ JA: dict[str, str] = {
     "versions": "パッケージのバージョン",
     "notes": "注記",
     "warning": "警告:",
+    "lookahead_off": "先読みチェックが無効です (--no-lookahead-check)。バー t の特徴量とシグナルが "
+                     "t までのバーだけを使っていることは確かめられておらず、この結果は実際には"
+                     "取引できない可能性があります。",
     "generated": "作成日時",
     "judged": "判定",
     "yes": "あり",

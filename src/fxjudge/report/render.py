@@ -49,6 +49,7 @@ from fxjudge.report.verdict import judge_verdict
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.metrics import full_statistics, monthly_returns
 from fxjudge.results.result import WARNING, BacktestResult, toml_safe
+from fxjudge.signals.lookahead import OFF_NOTE as LOOKAHEAD_OFF
 
 KPIS = ("net_profit", "return_pct", "cagr_pct", "sharpe", "sortino", "max_drawdown_pct",
         "profit_factor", "win_rate", "trades", "expectancy_pips", "payoff_ratio", "psr")
@@ -198,7 +199,8 @@ def report_html(
             t["command_missing"] if judged else backtest_command(config)),
         "versions": {**config.get("versions", {}), **package_versions(REPORT_PACKAGES)},
         "notes": notes,
-        "warnings": [n.removeprefix(WARNING).strip() for n in notes if n.startswith(WARNING)],
+        "warnings": [t["lookahead_off"] if n == LOOKAHEAD_OFF else n.removeprefix(WARNING).strip()
+                     for n in notes if n.startswith(WARNING)],
         "plotly_js": plotly_js(),
     }
     context["table_gz"] = packed(json.dumps(context["table"]))

@@ -24,6 +24,11 @@ Rules a user can rely on:
   ``on_opposite``) reuse the signals of the others. This is checked once per search: when
   changing one of them changes the first configuration's signals, it is treated as a signal
   parameter (and a note says so).
+- **Look-ahead.** Before any trial runs, the strategy with the first configuration the search
+  would run is checked for look-ahead on the search's bars (`fxjudge.signals.lookahead`, as
+  `fxjudge.backtest` does; passes cached), once per search, not per trial; the winner's report
+  (`OptimizeResult.best_result`) is a backtest and checks the winner's parameters too.
+  ``lookahead_check=False`` skips both and the notes say so in red.
 - **Counting.** The DSR counts the configurations run (skipped ones and optuna's repeats are
   not) and the sample variance (ddof 1) of their daily Sharpe ratios.
 """
@@ -122,6 +127,7 @@ def optimize(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     folder: str | Path | None = None,
+    lookahead_check: bool | None = True,
 ) -> OptimizeResult:
     """Search `space` for the `strategy` settings with the best `objective` on `data`.
 
@@ -139,6 +145,8 @@ def optimize(
     (`scheduler`: ``"dask"`` for a local cluster, ``"tcp://HOST:8786"`` or a
     `distributed.Client`); `progress(done, total)` is called as trials finish. Results stream
     to `folder` (default: a temporary folder, removed with the result unless it is saved).
+    `lookahead_check` (see the module docstring): False skips the check, None means the
+    caller checked already (`walk_forward_optimize` checks its first window's search only).
     The rules are in this module's docstring.
     """
     if method not in METHODS:
@@ -155,6 +163,8 @@ def optimize(
     bars = api.resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
     plan = _plan(bars, strategy, space, params, constraint, objective, maximize, project,
                  method)
+    if lookahead_check is not None:
+        plan.notes.insert(0, _lookahead(plan, lookahead_check))
     work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="fxjudge-"))
     work.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="bars-", dir=work))
@@ -186,7 +196,22 @@ def optimize(
         signal_runs=counts["signal_runs"], objective=objective,
         rerun={"data": data, "costs": costs, "account": account, "sizing": sizing,
                "conversion": conversion, "project": plan.project, "timeframe": timeframe,
-               "pair": pair, "start": start, "end": end, "bars": bars})
+               "pair": pair, "start": start, "end": end, "bars": bars,
+               "lookahead_check": lookahead_check is not False})
+
+
+def _lookahead(plan: _Plan, enabled: bool) -> str:
+    """Check the first configuration the search would run for look-ahead; return the note."""
+    if enabled is False:
+        return api.LOOKAHEAD_OFF
+    first = next(_valid(plan, itertools.islice(_grid_or_samples(plan), 10_000), {}), None)
+    params = {**plan.fixed, **(first or {})}
+    try:
+        chosen = load_strategy(plan.spec, params, project=plan.project)
+    except ConfigError:  # no valid configuration: the search says so itself
+        chosen = load_strategy(plan.spec, plan.fixed, project=plan.project)
+    return api.lookahead_note(chosen, plan.bars, enabled,
+                              name=_strategy_name(plan.spec, plan.cls))
 
 
 def _plan(bars, strategy, space, params, constraint, objective, maximize, project,

@@ -156,7 +156,8 @@ class OptimizeResult:
         data = r["data"]
         result = api.backtest(r["bars"], self.strategy, params=self.best["params"],
                               costs=r["costs"], account=r["account"], sizing=r["sizing"],
-                              conversion=r["conversion"], project=r["project"])
+                              conversion=r["conversion"], project=r["project"],
+                              lookahead_check=r.get("lookahead_check", True))
         if isinstance(data, str | Path):
             result.config["data"]["source"] = str(data)
         result.config |= self.trials_record()

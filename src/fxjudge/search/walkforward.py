@@ -131,7 +131,8 @@ def walk_forward_optimize(data, strategy, space: dict[str, Any], *, train: str =
     `search` takes the settings of `fxjudge.optimize` (method, n_trials, objective, maximize,
     constraint, params, costs, account, sizing, start, end, timeframe, pair, conversion,
     project, n_jobs, scheduler, seed, progress). `folder` keeps each window's search in
-    ``window-NN/`` (temporary otherwise).
+    ``window-NN/`` (temporary otherwise). `lookahead_check` (in `search`) is checked by the
+    first window's search, once: the later windows run the same strategy code.
     """
     if judge is not None and str(judge) != WALK_FORWARD:
         raise must("judge", "None or 'walk-forward' (the judge refits on the stitched run's past)",
@@ -152,6 +153,7 @@ def walk_forward_optimize(data, strategy, space: dict[str, Any], *, train: str =
     conversion = search.get("conversion")
     project = search.get("project")
     progress = search.pop("progress", None)
+    check = search.pop("lookahead_check", True)
     plan = windows(bars.index, train, test, anchored)
     rows, searches, runs = [], [], []
     balance = float(account.balance)
@@ -164,7 +166,8 @@ def walk_forward_optimize(data, strategy, space: dict[str, Any], *, train: str =
                 continue
             where = None if folder is None else Path(folder) / f"window-{number:02d}"
             found = optimize(in_sample, strategy, space, costs=costs, account=account,
-                             sizing=sizing, folder=where, **search)
+                             sizing=sizing, folder=where, **search,
+                             lookahead_check=None if searches else check)
             searches.append(found)
             strategy_name = found.strategy_name
             best = found.best
@@ -195,8 +198,12 @@ def walk_forward_optimize(data, strategy, space: dict[str, Any], *, train: str =
     table = pd.DataFrame(rows)
     parameters = searches[0].parameters
     stitched = _stitch([r for r, *_ in runs], float(account.balance))
+    stitched.notes[:0] = [n for n in searches[0].notes if n == api.LOOKAHEAD_OFF
+                          or n.startswith("look-ahead check:")]
     stitched.config = _config(bars, strategy_name, costs, account, sizing, train, test,
                               anchored, table, parameters)
+    if check is False:
+        stitched.config["lookahead_check"] = False
     n_trials = int(round(float(table["trials"].mean())))
     variances = [s.trials_sr_variance for s in searches if math.isfinite(s.trials_sr_variance)]
     variance = float(np.mean(variances)) if variances else None

@@ -30,8 +30,9 @@ The rules a strategy keeps:
 
 - `features(bars)` and `signals(bars, features)` are pure (they never change their inputs) and
   vectorised. The value at bar t uses bars <= t only: previous values come from an explicit
-  ``.shift(1)``, never ``.shift(-1)``, a centred window or a back-fill. The truncation test of
-  every bundled strategy checks this.
+  ``.shift(1)``, never ``.shift(-1)``, a centred window or a back-fill. Every run checks this
+  by truncation before it uses them (`fxjudge.signals.lookahead`; ``fxjudge check``), and the
+  test suite checks every bundled strategy at every one of its sampled bars.
 - A signal is +1 (buy), -1 (sell) or 0, decided at the close of bar t and executed by the engine
   at the open of bar t+1. It is an entry event, not a position: while a position is open,
   same-side signals are ignored and an opposite one ends it (see `ExitRules.on_opposite`).
