@@ -1,4 +1,4 @@
-"""The look-ahead check of a strategy, before its features or signals are used (DESIGN.md §6b).
+"""The look-ahead check of a strategy, before its features or signals are used (docs/strategies.md).
 
 A value at bar t may use bars <= t only. `check_lookahead` computes the strategy's features
 and signals on all the bars once, then again on the bars up to each of a sample of cut
