@@ -100,6 +100,15 @@ def test_write_run_report_writes_the_report_and_the_index(tmp_path, plain_result
     assert 'href="run/report.html"' in (tmp_path / "reports" / "index.html").read_text()
 
 
+def test_the_reproducing_command_names_the_engine_and_the_lower_timeframe(plain_result):
+    config = {**plain_result.config, "engine": "backtrader",
+              "data": {**plain_result.config["data"], "detail_timeframe": "M1"}}
+    words = shlex.split(backtest_command(config))
+    assert words[words.index("--engine") + 1] == "backtrader"
+    assert words[words.index("--detail-timeframe") + 1] == "M1"
+    assert "--engine" not in backtest_command(plain_result.config)  # compiled: the default
+
+
 def test_the_reproducing_command_reruns_the_same_trades(tmp_path, plain_result, capsys):
     command = backtest_command(plain_result.config)
     words = shlex.split(command)

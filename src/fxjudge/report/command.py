@@ -40,6 +40,10 @@ def backtest_command(config: dict) -> str:
             value = config.get(section, {}).get(key)
             if value is not None:
                 words += [flag, str(value)]
+    if data.get("detail_timeframe"):
+        words += ["--detail-timeframe", str(data["detail_timeframe"])]
+    if config.get("engine") == "backtrader":  # the compiled engine is the default
+        words += ["--engine", "backtrader"]
     if config.get("lookahead_check") is False:
         words.append("--no-lookahead-check")
     return shlex.join(words)
