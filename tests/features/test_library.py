@@ -157,6 +157,7 @@ def test_the_feature_set_chooses_the_columns(bars):
     picked = judge_features(bars, signals, strategy, features=["ret*_x_side", "hour_sin"])
     assert list(picked.columns) == ["hour_sin", "ret5_atr_x_side", "ret20_atr_x_side", "side",
                                     "strategy_fast"]
+    assert "ret5_atr" not in every and "ret5_atr_x_side" in every  # the default: oriented
     assert list(judge_features(bars, signals, features="rsi,adx").columns) == [
         "rsi", "adx", "side"]
     with pytest.raises(ConfigError, match="unknown feature `ret_5_atr`; did you mean `ret5_atr`"):
@@ -168,6 +169,6 @@ def test_the_feature_set_chooses_the_columns(bars):
 
 
 def test_feature_groups_name_library_columns(bars):
-    X = judge_features(bars, signals_of(bars))
+    X = judge_features(bars, signals_of(bars), features=["*"])
     for members in GROUPS.values():
         assert set(members) <= set(X.columns)

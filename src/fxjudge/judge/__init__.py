@@ -41,6 +41,7 @@ JUDGE_OPTIONS = {
     "min_train": 100, "threshold": "tune", "cv_folds": 3, "min_kept_fraction": 0.2,
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
     "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
+    "features": "library",
 }
 #: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
 JUDGE_OPTION_TYPES = {
@@ -48,7 +49,7 @@ JUDGE_OPTION_TYPES = {
     "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
     "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
     "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
-    "trusted_types": list[str],
+    "trusted_types": list[str], "features": str | list[str],
 }
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
@@ -71,6 +72,10 @@ def judge_settings(options: dict | None) -> dict:
     trusted = settings["trusted_types"]
     if not (isinstance(trusted, list | tuple) and all(isinstance(t, str) for t in trusted)):
         raise must("trusted_types", "a list of module.Class names", trusted)
+    chosen = settings["features"]
+    if not (isinstance(chosen, str) or isinstance(chosen, list | tuple) and chosen
+            and all(isinstance(f, str) for f in chosen)):
+        raise must("features", '"library", "strategy" or a list of feature names', chosen)
     return settings
 
 
@@ -151,13 +156,22 @@ def judge_signals(
             raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
                               "not to the walk-forward judge; remove it")
     else:  # a bad model fails before anything is labelled
+        if options["features"] != JUDGE_OPTIONS["features"]:
+            raise ConfigError("`features` applies to training a judge; a saved model judges "
+                              "with the features it was trained on (its card lists them); "
+                              "remove it")
         saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
     pip = FxPair.parse(bars.attrs["pair"]).pip_size
     labels = label_candidates(bars, signals, levels, rules, costs=costs,
                               label_max_bars=options["label_max_bars"],
                               lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
-    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips)
+    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
+                       features=options["features"])
+    if saved is not None:  # a saved model knows its features: those it was trained on
+        expected = list(getattr(saved[0], "feature_names_in_", []))
+        if set(expected) <= set(X.columns):
+            X = X[expected]
     config = {"judge": str(judge), **{k: v for k, v in options.items()},
               "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}
     if str(judge) == WALK_FORWARD:
