@@ -221,6 +221,28 @@ def test_a_saved_model_refuses_other_features(model, tmp_path):
                      start="2017-07-01", judge=folder)
 
 
+def test_the_feature_set_changes_the_judges_columns(tmp_path):
+    common = {"costs": {"spread_pips": 0.8}, "project": REPO, "end": "2017-07-01"}
+    own = api.backtest(SAMPLE, "ema_atr", judge="walk-forward", **common,
+                       judge_options=FAST | {"features": "strategy", "importance_repeats": 0})
+    assert own.judge_config["features"] == ["side", "strategy_ema_fast", "strategy_ema_slow",
+                                            "strategy_atr"]
+    folder, card = api.train_judge(SAMPLE, "ema_atr", tmp_path / "m", **common,
+                                   judge_options={"estimator": "logistic", "min_train": 50,
+                                                  "features": ["ret*_x_side", "hour_*"]})
+    assert card["features"] == ["hour_sin", "hour_cos", "ret5_atr_x_side", "ret20_atr_x_side",
+                                "side", "strategy_ema_fast", "strategy_ema_slow",
+                                "strategy_atr"]
+    assert card["judge_options"]["features"] == ["ret*_x_side", "hour_*"]
+    later = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                         start="2017-07-01", judge=folder, judge_options={"importance_repeats": 0})
+    assert later.judge_config["features"] == card["features"]  # it knows its features
+    assert later.candidates["judged"].all()
+    with pytest.raises(ConfigError, match="saved model judges with the features it was trained"):
+        api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                     start="2017-07-01", judge=folder, judge_options={"features": "strategy"})
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 

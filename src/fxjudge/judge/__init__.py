@@ -28,7 +28,7 @@ import pandas as pd
 
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, ModelError, must
-from fxjudge.features.library import judge_features
+from fxjudge.features.library import STRATEGY_PREFIX, judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
@@ -168,10 +168,10 @@ def judge_signals(
                               lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
     X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
                        features=options["features"])
-    if saved is not None:  # a saved model knows its features: those it was trained on
-        expected = list(getattr(saved[0], "feature_names_in_", []))
-        if set(expected) <= set(X.columns):
-            X = X[expected]
+    if saved is not None:  # a saved model knows its library features: those it was trained on
+        expected = set(getattr(saved[0], "feature_names_in_", []))
+        X = X[[c for c in X.columns if c in expected or c == "side"
+               or c.startswith(STRATEGY_PREFIX)]]  # the strategy's own must still match
     config = {"judge": str(judge), **{k: v for k, v in options.items()},
               "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}
     if str(judge) == WALK_FORWARD:
