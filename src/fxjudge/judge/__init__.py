@@ -30,6 +30,7 @@ from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, ModelError, must
 from fxjudge.features.library import STRATEGY_PREFIX, judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
+from fxjudge.judge.importance import oos_importance
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
 from fxjudge.judge.walkforward import make_judge, walk_forward
@@ -109,6 +110,8 @@ class Judgement:
     importance: pd.DataFrame | None
     config: dict
     warnings: list[str] = field(default_factory=list)
+    importance_periods: pd.DataFrame | None = None
+    importance_groups: pd.DataFrame | None = None
 
     def probability_on(self, index: pd.DatetimeIndex) -> pd.Series:
         """The probability on every bar (NaN where no judged candidate), for the engine."""
@@ -124,6 +127,8 @@ class Judgement:
         c = self.candidates
         report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
         report.importance = self.importance
+        report.importance_periods = self.importance_periods
+        report.importance_groups = self.importance_groups
         return report
 
 
@@ -185,12 +190,17 @@ def judge_signals(
             progress=progress,
         )
         probability, taken, importance = found.probability, found.taken, found.importance
+        extra = (found.importance_periods, found.importance_groups)
         config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
                                                   "fit_until": str}).to_dict("records")
         warnings: list[str] = []
     else:
         probability, taken, importance, warnings, card = _apply_saved(Path(judge), saved, X,
                                                                      labels, options, strategy)
+        extra = (None, None)
+        if importance is not None:  # the saved model's judged candidates as one period
+            scored = probability.notna().to_numpy()
+            extra = _one_period_importance(saved[0], X, labels, scored, options)
         config |= {"model_card": card, "threshold": card.get("threshold")}
     judged = probability.notna()
     candidates = pd.DataFrame({
@@ -202,7 +212,17 @@ def judge_signals(
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None
     config["warnings"] = warnings
-    return Judgement(candidates, X, importance, config, warnings)
+    return Judgement(candidates, X, importance, config, warnings, *extra)
+
+
+def _one_period_importance(model, X: pd.DataFrame, labels: pd.DataFrame, scored: np.ndarray,
+                           options: dict):
+    """Grouped importance (and the one-row table per period) of a saved model."""
+    rows = np.flatnonzero(scored)
+    found = oos_importance([(model, rows, X.index[rows[0]])], X,
+                           labels["label"].to_numpy(dtype=float), options["importance_repeats"],
+                           options["random_state"])
+    return found.periods, found.groups
 
 
 def _apply_saved(folder: Path, saved: tuple, X: pd.DataFrame, labels: pd.DataFrame,
