@@ -269,6 +269,18 @@ def test_cli_judged_backtest_train_and_apply(tmp_path, capsys):
     assert code == 0 and "WARNING" in out and "training window" in out
 
 
+def test_cli_features_flag_sets_the_judges_columns_and_the_run_file_keeps_it(tmp_path, capsys):
+    code = main(["--project-dir", str(tmp_path), "backtest", "--strategy", "ema_atr", "--data",
+                 str(SAMPLE), "--spread-pips", "0.8", "--to", "2017-07-01", "--judge",
+                 "walk-forward", "--model", "logistic", "--features", "strategy"])
+    assert code == 0, capsys.readouterr()
+    [run] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    saved = json.loads((run / "judge.json").read_text())["config"]
+    assert saved["features"] == ["side", "strategy_ema_fast", "strategy_ema_slow",
+                                 "strategy_atr"]
+    assert 'features = "strategy"' in (run / "config.toml").read_text()
+
+
 def test_cli_judge_flags_need_a_judge(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     assert main(["backtest", "--strategy", "ema_atr", "--data", str(SAMPLE), "--retrain",
