@@ -192,6 +192,9 @@ def test_a_saved_model_judges_a_later_period_without_warning(model, recwarn):
     assert c["judged"].all() and not [w for w in recwarn if "overlaps" in str(w.message)]
     assert (c["taken"] == (c["probability"] >= card["threshold"])).all()
     assert result.judge_config["model_card"]["data_fingerprint"] == card["data_fingerprint"]
+    assert len(result.judge.importance_periods) == 1  # a saved model judges as one period
+    assert set(result.judge.importance_groups.index) == {
+        "volatility_ratios", "sma_distances_x_side", "returns_x_side"}
 
 
 def test_a_saved_model_warns_loudly_on_its_training_window(model):
