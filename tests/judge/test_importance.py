@@ -70,3 +70,15 @@ def test_groups_are_found_among_the_judges_columns():
     assert feature_groups(columns) == {"volatility_ratios": ["atr_ratio", "vol_ratio"],
                                        "returns_x_side": ["ret5_atr_x_side",
                                                           "ret20_atr_x_side"]}
+
+
+def test_the_vectorised_auc_is_sklearns_ties_included():
+    from sklearn.metrics import roc_auc_score
+
+    from fxjudge.judge.importance import _aucs
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.4).astype(float)
+    p = np.round(rng.random((7, 200)), 1)  # many ties
+    np.testing.assert_allclose(_aucs(y, p), [roc_auc_score(y, row) for row in p], atol=1e-12)
+    assert np.isnan(_aucs(np.ones(5), p[:2, :5])).all()
