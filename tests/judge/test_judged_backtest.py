@@ -241,6 +241,12 @@ def test_the_feature_set_changes_the_judges_columns(tmp_path):
                          start="2017-07-01", judge=folder, judge_options={"importance_repeats": 0})
     assert later.judge_config["features"] == card["features"]  # it knows its features
     assert later.candidates["judged"].all()
+    every, _ = api.train_judge(SAMPLE, "ema_atr", tmp_path / "all", **common,
+                               judge_options={"estimator": "logistic", "min_train": 50,
+                                              "features": ["*"]})  # as models saved before
+    raw = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                       start="2017-07-01", judge=every, judge_options={"importance_repeats": 0})
+    assert "ret5_atr" in raw.judge_config["features"] and raw.candidates["judged"].all()
     with pytest.raises(ConfigError, match="saved model judges with the features it was trained"):
         api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
                      start="2017-07-01", judge=folder, judge_options={"features": "strategy"})

@@ -172,7 +172,7 @@ def judge_signals(
                               label_max_bars=options["label_max_bars"],
                               lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
     X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
-                       features=options["features"])
+                       features=options["features"] if saved is None else ["*"])
     if saved is not None:  # a saved model knows its library features: those it was trained on
         expected = set(getattr(saved[0], "feature_names_in_", []))
         X = X[[c for c in X.columns if c in expected or c == "side"
