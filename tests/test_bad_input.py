@@ -255,6 +255,7 @@ CASES = [
           ("judge", "allow_param_change", '"yes"', "true or false", "'yes'"),
           ("judge", "trusted_types", '"sklearn.svm.SVC"', "a list of strings",
            "'sklearn.svm.SVC'"),
+          ("judge", "features", "5", "a string or a list of strings", "5"),
       ]],
     Case("a table that is a value", _run_file("costs = 5\n" + GOOD_TOML),
          ("`costs` must be a table, was 5",)),
@@ -281,6 +282,15 @@ CASES = [
     Case("non-UTF-8 bytes in a run file", _run_file(GOOD_TOML.encode() + b"# caf\xe9\n"),
          ("is not UTF-8 text (byte 0xe9", "save it as UTF-8")),
     Case("a run file that is not TOML", _run_file("[costs\n"), ("not valid TOML",)),
+    # -- the judge's features -----------------------------------------------------------------
+    Case("an unknown --features name",
+         lambda f: [*RUN, "--judge", "walk-forward", "--features", "ret_5_atr,hour_*"],
+         ("unknown feature `ret_5_atr`; did you mean `ret5_atr`?",)),
+    Case("a misspelt feature set", lambda f: [*RUN, "--judge", "walk-forward", "--features",
+                                              "strategie"],
+         ("unknown feature `strategie`; did you mean `strategy`?",)),
+    Case("--features without --judge", lambda f: [*RUN, "--features", "strategy"],
+         ("`--features`", "need `--judge walk-forward`")),
     # -- saved models with a bad card ---------------------------------------------------------
     Case("a card.json that is a list", _model(lambda card: [card]),
          ("card.json: must hold a JSON object, was a list",)),

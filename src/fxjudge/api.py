@@ -471,7 +471,8 @@ def train_judge(
     labels = label_candidates(
         bars, signals, levels, rules, costs=spent, label_max_bars=options["label_max_bars"],
         lower=lower_bars_for(bars, lower, costs.spread_pips, fx_pair.pip_size))
-    X = judge_features(bars, signals, features, spread_pips=costs.spread_pips)
+    X = judge_features(bars, signals, features, spread_pips=costs.spread_pips,
+                       features=options["features"])
     model = fit_judge(X, labels, options)
     card = _plain({
         "training_window": {"start": bars.index[0].isoformat(),

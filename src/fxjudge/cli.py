@@ -117,6 +117,7 @@ def backtest_command(
     allow_param_change: cli_judge.AllowParamChangeOption = False,
     allow_before_training: cli_judge.AllowBeforeTrainingOption = False,
     trust_type: cli_judge.TrustTypeOption = None,
+    features: cli_judge.FeaturesOption = None,
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
@@ -139,11 +140,11 @@ def backtest_command(
     options = cli_judge.judge_options(
         model, retrain, train_window, threshold, label_max_bars,
         allow_param_change=allow_param_change, allow_before_training=allow_before_training,
-        trust_types=trust_type)
+        trust_types=trust_type, features=features)
     if options and judge is None and "judge" not in base:
         raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold`, "
-                          "`--label-max-bars` and the saved-model permissions need `--judge "
-                          "walk-forward` (or --judge models/NAME)")
+                          "`--label-max-bars`, `--features` and the saved-model permissions "
+                          "need `--judge walk-forward` (or --judge models/NAME)")
 
     flags = {
         "data": {"source": data, "pair": pair, "timeframe": timeframe, "start": start,

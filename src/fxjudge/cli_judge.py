@@ -47,6 +47,12 @@ TrustTypeOption = Annotated[list[str] | None, typer.Option(
     "--trust-type", help="An exact module.Class a saved model may hold beyond what fxjudge "
     "saves (the classes of a dotted-path --model you trained yourself); repeat for each.")]
 
+FeaturesOption = Annotated[str | None, typer.Option(
+    "--features", help="The judge's features: library (default: every library feature, raw "
+    "and oriented to the trade, with the strategy's), strategy (only the strategy's own and "
+    "the side), or library names and glob patterns, comma-separated (ret*_x_side,hour_*), to "
+    "which the side and the strategy's features are added.")]
+
 
 def _number_or_word(text: str, name: str, words: tuple[str, ...], kind: type) -> Any:
     if text in words:
@@ -62,7 +68,8 @@ def judge_options(model: str | None = None, retrain: str | None = None,
                   train_window: str | None = None, threshold: str | None = None,
                   label_max_bars: int | None = None, *, allow_param_change: bool = False,
                   allow_before_training: bool = False,
-                  trust_types: list[str] | None = None) -> dict[str, Any]:
+                  trust_types: list[str] | None = None,
+                  features: str | None = None) -> dict[str, Any]:
     """The `judge_options` of `fxjudge.api.backtest` that these flags set (others default)."""
     options: dict[str, Any] = {}
     if allow_param_change:
@@ -83,6 +90,10 @@ def judge_options(model: str | None = None, retrain: str | None = None,
                                                float)
     if label_max_bars is not None:
         options["label_max_bars"] = label_max_bars
+    if features is not None:
+        named = features.strip() in ("library", "strategy")
+        options["features"] = features.strip() if named else [
+            part.strip() for part in features.split(",") if part.strip()]
     return options
 
 
@@ -158,6 +169,7 @@ def train(
     model: ModelOption = None,
     threshold: ThresholdOption = None,
     label_max_bars: LabelHorizonOption = None,
+    features: FeaturesOption = None,
 ) -> None:
     """Train a judge on a period's candidates and save it (skops model + card.json)."""
     from fxjudge import runconfig
@@ -175,7 +187,8 @@ def train(
             source, strategy, out, params=runconfig.parse_settings(settings or []) or None,
             costs=costs, start=start, end=end, timeframe=timeframe,
             pair=pair if data else None,
-            judge_options=judge_options(model, None, None, threshold, label_max_bars),
+            judge_options=judge_options(model, None, None, threshold, label_max_bars,
+                                        features=features),
             detail_timeframe=detail_timeframe,
         )
     scores = card.get("validation_scores") or {}

@@ -10,7 +10,7 @@ from fxjudge.data.bars import make_bars
 from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.errors import ConfigError
 from fxjudge.features import indicators as ind
-from fxjudge.features.library import bar_features, judge_features
+from fxjudge.features.library import DIRECTIONAL, GROUPS, bar_features, judge_features
 from fxjudge.features.truncation import assert_causal, truncation_positions
 
 
@@ -114,3 +114,61 @@ def test_spread_needs_a_column_or_spread_pips(bars):
     assert (frame["spread_pips"] == 0.9).all()
     with pytest.raises(ConfigError, match="bars' index"):
         judge_features(bars, signals_of(bars).iloc[1:])
+
+
+def test_oriented_features_are_value_times_side_on_a_hand_case():
+    times = pd.date_range("2024-01-10 00:00", periods=30, freq="h", tz="UTC")
+    close = 1.1 + 0.001 * np.arange(30)
+    frame = pd.DataFrame({"open": close - 0.0005, "high": close + 0.0002, "low": close - 0.0007,
+                          "close": close, "volume": 0.0, "spread": 0.0001}, index=times)
+    bars = make_bars(frame, pair="EURUSD", timeframe_name="H1", source="hand")
+    signals = pd.Series(0.0, index=times)
+    signals.iloc[[25, 27]] = [1.0, -1.0]
+    X = judge_features(bars, signals)
+    raw = bar_features(bars).iloc[[25, 27]]
+    atr = ind.atr(bars, 14).iloc[[25, 27]].to_numpy() / 0.0001  # in pips
+    # each close 10 pips above the last, each body +5 pips: up, good for the buy, bad for the sell
+    assert raw["ret5_atr"].to_numpy() * atr == pytest.approx([50, 50])
+    assert X["ret5_atr_x_side"].to_numpy() * atr == pytest.approx([50, -50])
+    assert X["body_atr_x_side"].to_numpy() * atr == pytest.approx([5, -5])
+    assert X["dist_high20_atr_x_side"].to_numpy() * atr == pytest.approx([-2, 2])
+    assert X["rsi_x_side"].tolist() == pytest.approx([raw["rsi"].iloc[0] - 50,
+                                                      50 - raw["rsi"].iloc[1]])
+    assert {f"{name}_x_side" for name in DIRECTIONAL} <= set(X.columns)
+    assert not any(c.startswith(("hour", "tokyo", "atr")) and c.endswith("_x_side")
+                   for c in X.columns)  # only directional features are oriented
+
+
+def test_oriented_features_pass_the_truncation_test(bars):
+    def oriented_at_signals(b: pd.DataFrame) -> pd.DataFrame:
+        frame = judge_features(b, signals_of(b), features=["*_x_side"])
+        return frame.reindex(b.index)
+
+    assert_causal(oriented_at_signals, bars, truncation_positions(len(bars), count=25))
+
+
+def test_the_feature_set_chooses_the_columns(bars):
+    signals = signals_of(bars)
+    strategy = pd.DataFrame({"fast": bars["close"].rolling(5).mean()}, index=bars.index)
+    every = judge_features(bars, signals, strategy)
+    assert list(every.columns[-2:]) == ["side", "strategy_fast"]
+    own = judge_features(bars, signals, strategy, features="strategy")
+    assert list(own.columns) == ["side", "strategy_fast"]
+    picked = judge_features(bars, signals, strategy, features=["ret*_x_side", "hour_sin"])
+    assert list(picked.columns) == ["hour_sin", "ret5_atr_x_side", "ret20_atr_x_side", "side",
+                                    "strategy_fast"]
+    assert "ret5_atr" not in every and "ret5_atr_x_side" in every  # the default: oriented
+    assert list(judge_features(bars, signals, features="rsi,adx").columns) == [
+        "rsi", "adx", "side"]
+    with pytest.raises(ConfigError, match="unknown feature `ret_5_atr`; did you mean `ret5_atr`"):
+        judge_features(bars, signals, features=["ret_5_atr"])
+    with pytest.raises(ConfigError, match="did you mean `library`"):
+        judge_features(bars, signals, features="libary")
+    with pytest.raises(ConfigError, match="`features` must be"):
+        judge_features(bars, signals, features=[])
+
+
+def test_feature_groups_name_library_columns(bars):
+    X = judge_features(bars, signals_of(bars), features=["*"])
+    for members in GROUPS.values():
+        assert set(members) <= set(X.columns)

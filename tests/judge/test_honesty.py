@@ -143,7 +143,7 @@ def test_a_planted_edge_is_found(planted):
     assert auc - 0.5 > 3 * se, (auc, se)
     assert planted.judge.scores["auc"] == pytest.approx(auc)
     top = set(planted.judge.importance.index[:3])
-    assert top & {"strategy_body_sigma", "body_atr", "range_atr"}
+    assert top & {"strategy_body_sigma", "body_atr_x_side", "range_atr"}
 
 
 def test_the_judged_run_beats_the_unjudged_one_out_of_sample(planted):

@@ -192,6 +192,9 @@ def test_a_saved_model_judges_a_later_period_without_warning(model, recwarn):
     assert c["judged"].all() and not [w for w in recwarn if "overlaps" in str(w.message)]
     assert (c["taken"] == (c["probability"] >= card["threshold"])).all()
     assert result.judge_config["model_card"]["data_fingerprint"] == card["data_fingerprint"]
+    assert len(result.judge.importance_periods) == 1  # a saved model judges as one period
+    assert set(result.judge.importance_groups.index) == {
+        "volatility_ratios", "sma_distances_x_side", "returns_x_side"}
 
 
 def test_a_saved_model_warns_loudly_on_its_training_window(model):
@@ -221,6 +224,34 @@ def test_a_saved_model_refuses_other_features(model, tmp_path):
                      start="2017-07-01", judge=folder)
 
 
+def test_the_feature_set_changes_the_judges_columns(tmp_path):
+    common = {"costs": {"spread_pips": 0.8}, "project": REPO, "end": "2017-07-01"}
+    own = api.backtest(SAMPLE, "ema_atr", judge="walk-forward", **common,
+                       judge_options=FAST | {"features": "strategy", "importance_repeats": 0})
+    assert own.judge_config["features"] == ["side", "strategy_ema_fast", "strategy_ema_slow",
+                                            "strategy_atr"]
+    folder, card = api.train_judge(SAMPLE, "ema_atr", tmp_path / "m", **common,
+                                   judge_options={"estimator": "logistic", "min_train": 50,
+                                                  "features": ["ret*_x_side", "hour_*"]})
+    assert card["features"] == ["hour_sin", "hour_cos", "ret5_atr_x_side", "ret20_atr_x_side",
+                                "side", "strategy_ema_fast", "strategy_ema_slow",
+                                "strategy_atr"]
+    assert card["judge_options"]["features"] == ["ret*_x_side", "hour_*"]
+    later = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                         start="2017-07-01", judge=folder, judge_options={"importance_repeats": 0})
+    assert later.judge_config["features"] == card["features"]  # it knows its features
+    assert later.candidates["judged"].all()
+    every, _ = api.train_judge(SAMPLE, "ema_atr", tmp_path / "all", **common,
+                               judge_options={"estimator": "logistic", "min_train": 50,
+                                              "features": ["*"]})  # as models saved before
+    raw = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                       start="2017-07-01", judge=every, judge_options={"importance_repeats": 0})
+    assert "ret5_atr" in raw.judge_config["features"] and raw.candidates["judged"].all()
+    with pytest.raises(ConfigError, match="saved model judges with the features it was trained"):
+        api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                     start="2017-07-01", judge=folder, judge_options={"features": "strategy"})
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 
@@ -245,6 +276,18 @@ def test_cli_judged_backtest_train_and_apply(tmp_path, capsys):
     code = main([*project, "backtest", *common, "--judge", "models/ema"])
     out = capsys.readouterr().out  # a warning line, once (tests/test_cli_warnings.py)
     assert code == 0 and "WARNING" in out and "training window" in out
+
+
+def test_cli_features_flag_sets_the_judges_columns_and_the_run_file_keeps_it(tmp_path, capsys):
+    code = main(["--project-dir", str(tmp_path), "backtest", "--strategy", "ema_atr", "--data",
+                 str(SAMPLE), "--spread-pips", "0.8", "--to", "2017-07-01", "--judge",
+                 "walk-forward", "--model", "logistic", "--features", "strategy"])
+    assert code == 0, capsys.readouterr()
+    [run] = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    saved = json.loads((run / "judge.json").read_text())["config"]
+    assert saved["features"] == ["side", "strategy_ema_fast", "strategy_ema_slow",
+                                 "strategy_atr"]
+    assert 'features = "strategy"' in (run / "config.toml").read_text()
 
 
 def test_cli_judge_flags_need_a_judge(capsys, monkeypatch):

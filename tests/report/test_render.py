@@ -67,7 +67,8 @@ def test_a_judged_run_has_the_verdict_and_the_judge_section(reports, judged_resu
     p = judged_result.judge.random_filter["precision_p_value"]
     assert p >= 0.05  # this small sample gives the judge nothing to find
     assert "Not enough evidence" in text and f"p = {p:.3f}" in text
-    for chart in ("calibration", "roc", "threshold", "precision", "importance", "price",
+    for chart in ("calibration", "roc", "threshold", "precision", "importance",
+                  "importance-groups", "importance-periods", "price",
                   "equity", "monthly", "distribution", "by-hour", "by-weekday"):
         assert f'data-figure="{chart}"' in text, chart
 

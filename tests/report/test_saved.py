@@ -4,6 +4,7 @@ import math
 import shlex
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,6 +49,12 @@ def test_a_saved_judged_run_loads_back_equal(reports, judged_result):
     pd.testing.assert_frame_equal(loaded.judge.calibration, judged_result.judge.calibration)
     assert loaded.candidates["taken"].tolist() == judged_result.candidates["taken"].tolist()
     assert loaded.judge_config == judged_result.judge_config
+    for name in ("importance", "importance_periods", "importance_groups"):
+        saved, made = getattr(loaded.judge, name), getattr(judged_result.judge, name)
+        assert made is not None and len(made) > 0, name
+        np.testing.assert_allclose(saved.select_dtypes("number").to_numpy(),
+                                   made.select_dtypes("number").to_numpy(), rtol=1e-9)
+        assert list(saved.index.astype(str)) == list(made.index.astype(str))
 
 
 def test_not_a_run_folder_is_a_user_error(tmp_path):

@@ -28,8 +28,9 @@ import pandas as pd
 
 from fxjudge.domain import FxPair
 from fxjudge.errors import ConfigError, ModelError, must
-from fxjudge.features.library import judge_features
+from fxjudge.features.library import STRATEGY_PREFIX, judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
+from fxjudge.judge.importance import oos_importance
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
 from fxjudge.judge.walkforward import make_judge, walk_forward
@@ -41,6 +42,7 @@ JUDGE_OPTIONS = {
     "min_train": 100, "threshold": "tune", "cv_folds": 3, "min_kept_fraction": 0.2,
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
     "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
+    "features": "library",
 }
 #: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
 JUDGE_OPTION_TYPES = {
@@ -48,7 +50,7 @@ JUDGE_OPTION_TYPES = {
     "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
     "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
     "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
-    "trusted_types": list[str],
+    "trusted_types": list[str], "features": str | list[str],
 }
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
@@ -71,6 +73,10 @@ def judge_settings(options: dict | None) -> dict:
     trusted = settings["trusted_types"]
     if not (isinstance(trusted, list | tuple) and all(isinstance(t, str) for t in trusted)):
         raise must("trusted_types", "a list of module.Class names", trusted)
+    chosen = settings["features"]
+    if not (isinstance(chosen, str) or isinstance(chosen, list | tuple) and chosen
+            and all(isinstance(f, str) for f in chosen)):
+        raise must("features", '"library", "strategy" or a list of feature names', chosen)
     return settings
 
 
@@ -104,6 +110,8 @@ class Judgement:
     importance: pd.DataFrame | None
     config: dict
     warnings: list[str] = field(default_factory=list)
+    importance_periods: pd.DataFrame | None = None
+    importance_groups: pd.DataFrame | None = None
 
     def probability_on(self, index: pd.DatetimeIndex) -> pd.Series:
         """The probability on every bar (NaN where no judged candidate), for the engine."""
@@ -119,6 +127,8 @@ class Judgement:
         c = self.candidates
         report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
         report.importance = self.importance
+        report.importance_periods = self.importance_periods
+        report.importance_groups = self.importance_groups
         return report
 
 
@@ -151,13 +161,22 @@ def judge_signals(
             raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
                               "not to the walk-forward judge; remove it")
     else:  # a bad model fails before anything is labelled
+        if options["features"] != JUDGE_OPTIONS["features"]:
+            raise ConfigError("`features` applies to training a judge; a saved model judges "
+                              "with the features it was trained on (its card lists them); "
+                              "remove it")
         saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
     pip = FxPair.parse(bars.attrs["pair"]).pip_size
     labels = label_candidates(bars, signals, levels, rules, costs=costs,
                               label_max_bars=options["label_max_bars"],
                               lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
-    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips)
+    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
+                       features=options["features"] if saved is None else ["*"])
+    if saved is not None:  # a saved model knows its library features: those it was trained on
+        expected = set(getattr(saved[0], "feature_names_in_", []))
+        X = X[[c for c in X.columns if c in expected or c == "side"
+               or c.startswith(STRATEGY_PREFIX)]]  # the strategy's own must still match
     config = {"judge": str(judge), **{k: v for k, v in options.items()},
               "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}
     if str(judge) == WALK_FORWARD:
@@ -171,12 +190,17 @@ def judge_signals(
             progress=progress,
         )
         probability, taken, importance = found.probability, found.taken, found.importance
+        extra = (found.importance_periods, found.importance_groups)
         config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
                                                   "fit_until": str}).to_dict("records")
         warnings: list[str] = []
     else:
         probability, taken, importance, warnings, card = _apply_saved(Path(judge), saved, X,
                                                                      labels, options, strategy)
+        extra = (None, None)
+        if importance is not None:  # the saved model's judged candidates as one period
+            scored = probability.notna().to_numpy()
+            extra = _one_period_importance(saved[0], X, labels, scored, options)
         config |= {"model_card": card, "threshold": card.get("threshold")}
     judged = probability.notna()
     candidates = pd.DataFrame({
@@ -188,7 +212,17 @@ def judge_signals(
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None
     config["warnings"] = warnings
-    return Judgement(candidates, X, importance, config, warnings)
+    return Judgement(candidates, X, importance, config, warnings, *extra)
+
+
+def _one_period_importance(model, X: pd.DataFrame, labels: pd.DataFrame, scored: np.ndarray,
+                           options: dict):
+    """Grouped importance (and the one-row table per period) of a saved model."""
+    rows = np.flatnonzero(scored)
+    found = oos_importance([(model, rows, X.index[rows[0]])], X,
+                           labels["label"].to_numpy(dtype=float), options["importance_repeats"],
+                           options["random_state"])
+    return found.periods, found.groups
 
 
 def _apply_saved(folder: Path, saved: tuple, X: pd.DataFrame, labels: pd.DataFrame,

@@ -201,6 +201,9 @@ class JudgeReport:
     importance: pd.DataFrame | None = None
     with_judge: TradeStats = field(default_factory=TradeStats)
     without_judge: TradeStats = field(default_factory=TradeStats)
+    #: importance per walk-forward period and by group of correlated features (`importance`)
+    importance_periods: pd.DataFrame | None = None
+    importance_groups: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """Scalar numbers only, prefixed by their group (for tables, JSON and cards)."""

@@ -16,10 +16,11 @@ loop, 15-20x slower per fit (4 s instead of 0.2 s on 1,000 candidates x 31 featu
 imbalance is handled where it matters instead, by the calibration (probabilities are win rates)
 and the threshold, tuned on the gain of the kept trades or set at the base rate.
 
-Permutation importance is computed out of sample: each period's judge sees its own period's
-labelled candidates with one feature shuffled among them, and the drop in the AUC pooled over
-all judged candidates is that feature's importance (one `predict_proba` per period for all
-features and repeats, so it costs about one more pass of predictions).
+Permutation importance is computed out of sample (`importance`): each period's judge sees its
+own period's labelled candidates with one feature (or one group of correlated features) shuffled
+among them; the drop in the AUC pooled over all judged candidates is that feature's importance,
+the drop in each period's own AUC its importance per period (one `predict_proba` per period for
+all features, groups and repeats, so it costs about one more pass of predictions).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 
 from fxjudge.errors import ModelError, must
+from fxjudge.judge.importance import Importance, oos_importance
 from fxjudge.judge.model import ESTIMATORS, Judge, make_estimator
 from fxjudge.judge.splits import Period, walk_forward_periods
 
@@ -59,6 +60,8 @@ class WalkForwardResult:
     periods: pd.DataFrame
     importance: pd.DataFrame | None = None
     config: dict = field(default_factory=dict)
+    importance_periods: pd.DataFrame | None = None
+    importance_groups: pd.DataFrame | None = None
 
 
 def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_pct=0.0,
@@ -150,14 +153,14 @@ def walk_forward(
         else:
             proba[period.judge_idx], cut[period.judge_idx] = p, judge.threshold_
             rows.append(_row(period, judge))
-            fitted.append((judge, period.judge_idx))
+            fitted.append((judge, period.judge_idx, period.judge_start))
         if progress is not None:
             progress(done, len(periods))
     judged = ~np.isnan(proba)
     taken = ~judged | (proba >= np.where(judged, cut, 0.0))
-    importance = None
+    found = Importance(None, None, None)
     if importance_repeats and fitted:
-        importance = pooled_importance(fitted, features, y, importance_repeats, random_state)
+        found = oos_importance(fitted, features, y, importance_repeats, random_state)
     config = {"estimator": estimator if isinstance(estimator, str) else repr(estimator),
               "retrain": retrain, "train_window": str(train_window),
               "embargo": None if embargo is None else str(embargo), "min_train": min_train,
@@ -169,8 +172,8 @@ def walk_forward(
         probability=pd.Series(proba, index=index, name="probability"),
         taken=pd.Series(taken, index=index, name="taken"),
         judged=pd.Series(judged, index=index, name="judged"),
-        periods=pd.DataFrame(rows, columns=_PERIOD_COLUMNS), importance=importance,
-        config=config,
+        periods=pd.DataFrame(rows, columns=_PERIOD_COLUMNS), importance=found.pooled,
+        config=config, importance_periods=found.periods, importance_groups=found.groups,
     )
 
 
@@ -200,41 +203,3 @@ def _row(period: Period, judge: Judge | None, skipped: str = "") -> dict:
             "n_judged": 0 if judge is None else len(period.judge_idx),
             "threshold": math.nan if judge is None else judge.threshold_,
             "validation_auc": scores.get("auc", math.nan), "skipped": skipped}
-
-
-def pooled_importance(fitted, features: pd.DataFrame, y: np.ndarray, repeats: int,
-                      seed: int) -> pd.DataFrame | None:
-    """Drop in pooled out-of-sample AUC when each feature is shuffled within each period.
-
-    `fitted` is a list of (judge, judged rows); only labelled rows count. None when the judged
-    candidates hold only wins or only losses (AUC undefined).
-    """
-    rng = np.random.default_rng(seed)
-    names = list(features.columns)
-    n_features = len(names)
-    base, shuffled, truth = [], [], []
-    for judge, rows in fitted:
-        rows = rows[~np.isnan(y[rows])]
-        if len(rows) == 0:
-            continue
-        X = features.iloc[rows].to_numpy(dtype=float)
-        stack = np.tile(X, (n_features * repeats, 1))
-        for block in range(n_features * repeats):
-            j = block // repeats
-            part = stack[block * len(rows) : (block + 1) * len(rows)]
-            part[:, j] = part[rng.permutation(len(rows)), j]
-        both = np.vstack([X, stack])
-        p = judge.predict_proba(pd.DataFrame(both, columns=names))[:, 1]
-        base.append(p[: len(rows)])
-        shuffled.append(p[len(rows) :].reshape(n_features * repeats, len(rows)))
-        truth.append(y[rows])
-    if not truth or np.unique(np.concatenate(truth)).size < 2:
-        return None
-    labels = np.concatenate(truth)
-    reference = roc_auc_score(labels, np.concatenate(base))
-    drops = np.array([reference - roc_auc_score(labels, np.concatenate([s[b] for s in shuffled]))
-                      for b in range(n_features * repeats)]).reshape(n_features, repeats)
-    table = pd.DataFrame({"importance_mean": drops.mean(axis=1),
-                          "importance_std": drops.std(axis=1)},
-                         index=pd.Index(names, name="feature"))
-    return table.sort_values("importance_mean", ascending=False)

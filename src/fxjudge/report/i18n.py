@@ -174,6 +174,10 @@ EN: dict[str, str] = {
     "chosen_threshold": "Chosen threshold",
     "chart_importance": "Feature importance (drop in AUC when shuffled)",
     "importance_missing": "Feature importance was not computed for this run.",
+    "chart_importance_groups": "Groups of correlated features, shuffled together (drop in AUC)",
+    "chart_importance_periods": "Importance per walk-forward period (drop in the period's AUC); "
+                                "in brackets, the share of periods above 0",
+    "period_start": "Period from",
     "chart_precision": "Precision against the base rate and the random filter",
     "base_rate": "Base rate",
     "random_filter": "Random filter (5–95%)",
@@ -455,6 +459,10 @@ JA: dict[str, str] = {
     "chosen_threshold": "採用したしきい値",
     "chart_importance": "特徴量の重要度（シャッフル時のAUC低下）",
     "importance_missing": "この実行では特徴量の重要度を計算していません。",
+    "chart_importance_groups": "相関する特徴量のグループ（まとめてシャッフル、AUC低下）",
+    "chart_importance_periods": "ウォークフォワード期間ごとの重要度（期間内AUCの低下）；"
+                                "括弧内は0を上回った期間の割合",
+    "period_start": "期間の開始",
     "chart_precision": "勝率：ベースレートとランダムフィルターとの比較",
     "base_rate": "ベースレート",
     "random_filter": "ランダムフィルター（5–95%）",

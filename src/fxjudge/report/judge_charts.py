@@ -1,5 +1,6 @@
-"""Charts of the AI judgment: calibration, ROC, threshold against expectancy, feature importance,
-and precision against the base rate and the random filter.
+"""Charts of the AI judgment: calibration, ROC, threshold against expectancy, feature importance
+(pooled, by group of correlated features, and per walk-forward period), and precision against
+the base rate and the random filter.
 
 Inputs are the `JudgeReport` and the candidates table of a `JudgedResult` (out-of-sample
 probability, label and result as if taken). The ROC curve is computed here with numpy (the
@@ -15,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fxjudge.judge.evaluation import JudgeReport
+from fxjudge.judge.importance import stability
 from fxjudge.report.charts import BLUE, DARK, GREY, RED, base_layout
 
 
@@ -112,17 +114,50 @@ def threshold_figure(candidates: pd.DataFrame, chosen: float | None, t: dict) ->
     return figure
 
 
-def importance_figure(importance: pd.DataFrame, t: dict, top: int = 20) -> go.Figure:
-    """Horizontal bars of the permutation importance (mean ± std), most important on top."""
+def importance_figure(importance: pd.DataFrame, t: dict, top: int = 20,
+                      title: str | None = None) -> go.Figure:
+    """Horizontal bars of the permutation importance (mean ± std), most important on top; a
+    ``members`` column (groups of features) is shown on hover."""
     table = importance.head(top).iloc[::-1]
+    members = table["members"] if "members" in table else None
     figure = go.Figure(go.Bar(
         x=table["importance_mean"], y=[str(i) for i in table.index], orientation="h",
         error_x={"type": "data", "array": table.get("importance_std")},
-        marker={"color": BLUE}))
-    layout = base_layout(t["chart_importance"], height=120 + 22 * len(table), showlegend=False)
+        marker={"color": BLUE}, customdata=members,
+        hovertemplate=None if members is None else "%{y}: %{x:.4f}<br>%{customdata}"
+                                                   "<extra></extra>"))
+    layout = base_layout(title or t["chart_importance"], height=120 + 22 * len(table),
+                         showlegend=False)
     longest = max((len(str(i)) for i in table.index), default=10)
     layout["margin"] = {**layout["margin"], "l": 16 + 7 * longest}  # room for the names
     figure.update_layout(layout)
+    figure.update_yaxes(type="category")
+    return figure
+
+
+def importance_periods_figure(periods: pd.DataFrame, pooled: pd.DataFrame | None, t: dict,
+                              top: int = 15) -> go.Figure:
+    """Heatmap of the importance per walk-forward period (drop in the period's AUC), for the
+    features most important pooled; each row's label ends with the share of periods where
+    shuffling the feature hurt (its stability)."""
+    order = [f for f in (pooled.index if pooled is not None else periods.columns)
+             if f in periods.columns][:top]
+    summary = stability(periods[order]).reindex(order)
+    names = [f"{f} ({summary.loc[f, 'share_positive']:.0%})"
+             if math.isfinite(summary.loc[f, "share_positive"]) else f for f in order]
+    z = periods[order].T.to_numpy(dtype=float)[::-1]
+    starts = [str(s)[:10] for s in periods.index]
+    limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    figure = go.Figure(go.Heatmap(
+        z=z, x=starts, y=names[::-1], colorscale="RdBu", reversescale=True, zmid=0,
+        zmin=-limit, zmax=limit, colorbar={"title": {"text": "AUC"}},
+        hovertemplate="%{y}<br>%{x}: %{z:.4f}<extra></extra>"))
+    layout = base_layout(t["chart_importance_periods"], height=140 + 22 * len(order),
+                         showlegend=False)
+    longest = max((len(n) for n in names), default=10)
+    layout["margin"] = {**layout["margin"], "l": 16 + 7 * longest}
+    figure.update_layout(layout)
+    figure.update_xaxes(title_text=t["period_start"], type="category")
     figure.update_yaxes(type="category")
     return figure
 

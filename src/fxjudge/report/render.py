@@ -362,9 +362,16 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
         chart("threshold", judge_charts.threshold_figure(candidates, chosen, t), wide=False),
         chart("precision", judge_charts.precision_figure(report, t), wide=False),
     ]
-    if report.importance is not None and len(report.importance):
+    has_importance = report.importance is not None and len(report.importance) > 0
+    if has_importance:
         figures.append(chart("importance",
                              judge_charts.importance_figure(report.importance, t)))
+    if report.importance_groups is not None and len(report.importance_groups):
+        figures.append(chart("importance-groups", judge_charts.importance_figure(
+            report.importance_groups, t, title=t["chart_importance_groups"])))
+    if report.importance_periods is not None and len(report.importance_periods):
+        figures.append(chart("importance-periods", judge_charts.importance_periods_figure(
+            report.importance_periods, report.importance, t)))
     s, p, rf = report.scores, report.precision, report.random_filter
     uplift = p.get("precision_taken", math.nan) - p.get("base_rate", math.nan)
     rows = [
@@ -382,7 +389,7 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
          rf.get("undefined_reason", "")),
         (t["mean_pnl_p_value"], fmt.p_value(rf.get("mean_pnl_p_value")), ""),
     ]
-    return {"charts": figures, "rows": rows, "has_importance": len(figures) == 5,
+    return {"charts": figures, "rows": rows, "has_importance": has_importance,
             "config_toml": tomli_w.dumps(toml_safe(result.judge_config))}
 
 

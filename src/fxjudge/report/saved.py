@@ -6,7 +6,8 @@ The layout is what `BacktestResult.save` and `JudgedResult.save` write:
   ``stats.json``, ``config.toml``;
 - a judged run: ``without_judge/`` and ``with_judge/`` (each a plain run), ``candidates.csv`` and
   ``judge.json`` (the `JudgeReport.summary()` scalars and the judge's configuration), and
-  ``importance.csv`` when the run computed feature importance.
+  ``importance.csv`` (with ``importance_periods.csv`` and ``importance_groups.csv``) when the
+  run computed feature importance.
 
 The `JudgeReport` is rebuilt from ``judge.json``; its calibration table, a pure function of the
 saved candidates' probabilities and labels, is recomputed from ``candidates.csv``. Statistics are
@@ -89,15 +90,16 @@ def _load_judged(folder: Path) -> JudgedResult:
         if group in groups:
             groups[group][name] = value
     judged = candidates[candidates["probability"].notna() & candidates["label"].notna()]
-    importance = None
-    if (folder / "importance.csv").exists():
-        importance = pd.read_csv(folder / "importance.csv", index_col=0)
+    importance, periods, by_group = (
+        pd.read_csv(folder / f"{name}.csv", index_col=0) if (folder / f"{name}.csv").exists()
+        else None for name in ("importance", "importance_periods", "importance_groups"))
     report = JudgeReport(
         scores=groups["scores"], precision=groups["precision"],
         random_filter=groups["random_filter"],
         calibration=calibration_table(judged["probability"], judged["label"]),
         n_not_judged=int(summary.get("n_not_judged", 0) or 0),
         n_unresolved=int(summary.get("n_unresolved", 0) or 0), importance=importance,
+        importance_periods=periods, importance_groups=by_group,
         with_judge=TradeStats(**_known_fields(groups["with_judge"])),
         without_judge=TradeStats(**_known_fields(groups["without_judge"])),
     )

@@ -84,15 +84,19 @@ class JudgedResult:
 
     def save(self, folder: str | Path, *, equity_csv: bool = False) -> Path:
         """Write config.toml (reruns it), both runs (``without_judge/``, ``with_judge/``, see
-        `BacktestResult.save`), candidates, importance and judge.json."""
+        `BacktestResult.save`), candidates, importance (pooled, per period, by group) and
+        judge.json."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.toml").write_text(tomli_w.dumps(toml_safe(self.config)))
         self.without_judge.save(folder / "without_judge", equity_csv=equity_csv)
         self.with_judge.save(folder / "with_judge", equity_csv=equity_csv)
         self.candidates.to_csv(folder / "candidates.csv", index_label="time")
-        if self.judge.importance is not None:
-            self.judge.importance.to_csv(folder / "importance.csv")
+        for name, table in (("importance", self.judge.importance),
+                            ("importance_periods", self.judge.importance_periods),
+                            ("importance_groups", self.judge.importance_groups)):
+            if table is not None:
+                table.to_csv(folder / f"{name}.csv")
         summary = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                    for k, v in self.judge.summary().items()}
         (folder / "judge.json").write_text(
