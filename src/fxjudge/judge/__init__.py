@@ -32,6 +32,7 @@ from fxjudge.features.library import judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
+from fxjudge.judge.sizing import average_uniqueness, bet_size, effective_sample_size
 from fxjudge.judge.walkforward import make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
 
@@ -288,5 +289,6 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
 
 
 __all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",
-           "Judgement", "LabelCosts", "fit_judge", "judge_settings", "judge_signals",
+           "Judgement", "LabelCosts", "average_uniqueness", "bet_size",
+           "effective_sample_size", "fit_judge", "judge_settings", "judge_signals",
            "label_candidates", "label_rule", "walk_forward"]
