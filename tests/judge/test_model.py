@@ -178,3 +178,18 @@ def test_make_estimator_names_and_dotted_paths():
         make_estimator("sklearn.svm.SVC")
 
 
+
+
+def test_the_walk_forward_embargo_reaches_the_inner_calibration_and_threshold_folds():
+    from fxjudge.judge.walkforward import make_judge
+
+    # hourly one-hour labels: the first of two inner folds tests rows 0-4 (its span ends at
+    # row 4's resolution, 05:00); a 2 h embargo drops rows 6 and 7 from its training part
+    starts = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(np.arange(10), unit="h")
+    judge = make_judge("logistic", cv_folds=2, embargo="2h")
+    assert judge.embargo == "0 days 02:00:00" and clone(judge).embargo == judge.embargo
+    (train, _), _ = judge._splits(10, starts, starts + pd.Timedelta(hours=1))
+    assert list(train) == [8, 9]
+    (train, _), _ = make_judge("logistic", cv_folds=2)._splits(
+        10, starts, starts + pd.Timedelta(hours=1))
+    assert list(train) == [6, 7, 8, 9]

@@ -281,7 +281,7 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
     template = make_judge(options["estimator"], threshold=options["threshold"],
                           cv_folds=options["cv_folds"],
                           min_kept_fraction=options["min_kept_fraction"],
-                          random_state=options["random_state"])
+                          random_state=options["random_state"], embargo=options["embargo"])
     chosen = labels[rows]
     return template.fit(X[rows], chosen["label"].to_numpy(dtype=int),
                         starts=chosen.index, ends=pd.DatetimeIndex(chosen["resolve_time"]),

@@ -138,14 +138,15 @@ class Judge(ClassifierMixin, BaseEstimator):
 
     Parameters are stored as given (sklearn's estimator contract, so `clone` and grid search
     work); see the module docstring for calibration and threshold rules. `cv_folds` validation
-    folds, purged of overlapping labels plus `embargo_pct` when `fit` gets `starts`/`ends`.
+    folds, purged of overlapping labels plus `embargo_pct` (a share of the rows) and `embargo`
+    (a duration, the walk-forward's) when `fit` gets `starts`/`ends`.
     Rows of X must be in time order. Fitted attributes: `model_`, `classes_` (the win is
     `classes_[1]`), `threshold_`, `validation_proba_` (NaN for rows never validated),
     `validation_scores_`, `n_features_in_` and, for DataFrames, `feature_names_in_`.
     """
 
     def __init__(self, estimator="hgb", calibration="sigmoid", threshold="tune", cv_folds=3,
-                 embargo_pct=0.0, min_kept_fraction=0.2, random_state=0):
+                 embargo_pct=0.0, min_kept_fraction=0.2, random_state=0, embargo=None):
         self.estimator = estimator
         self.calibration = calibration
         self.threshold = threshold
@@ -153,6 +154,7 @@ class Judge(ClassifierMixin, BaseEstimator):
         self.embargo_pct = embargo_pct
         self.min_kept_fraction = min_kept_fraction
         self.random_state = random_state
+        self.embargo = embargo
 
     def fit(self, X, y, *, starts=None, ends=None, pnl=None):
         """Fit, calibrate and choose the threshold on (X, y) alone; returns self.
@@ -231,7 +233,7 @@ class Judge(ClassifierMixin, BaseEstimator):
             return list(TimeSeriesSplit(n_splits=self.cv_folds).split(np.zeros(n)))
         if starts is None or ends is None or len(starts) != n:
             raise must("starts", f"given with `ends`, one per row of X ({n})", "missing or other")
-        return purged_kfold(starts, ends, self.cv_folds, self.embargo_pct)
+        return purged_kfold(starts, ends, self.cv_folds, self.embargo_pct, self.embargo)
 
     def _base_estimator(self):
         if isinstance(self.estimator, str):

@@ -2,7 +2,8 @@
 
 `walk_forward(features, labels, ...)` follows `splits.walk_forward_periods`: for each period a
 fresh `model.Judge` is fitted on the candidates whose labels resolved before the period starts
-(minus the embargo), inside the training window, and gives the period's candidates their
+(minus the embargo), inside the training window (its calibration folds and threshold purged
+and embargoed the same way), and gives the period's candidates their
 probability and veto (probability >= that judge's threshold, chosen on its training data only).
 Candidates in no judged period (before the first window holds `min_train` resolved labels, or in
 a period whose training set cannot be fitted) are **not judged**: probability NaN, and taken, as
@@ -63,11 +64,13 @@ class WalkForwardResult:
 
 def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_pct=0.0,
                min_kept_fraction: float = 0.2, random_state: int = 0,
-               calibration="sigmoid", estimator_params: dict | None = None) -> Judge:
+               calibration="sigmoid", estimator_params: dict | None = None,
+               embargo=None) -> Judge:
     """An unfitted `Judge`, with a median imputer in front of estimators that refuse NaN.
 
     The one place that composes the judge's estimators (the model files' allow-list,
-    `persist.saved_types`, is computed from it); `estimator_params` go to `make_estimator`.
+    `persist.saved_types`, is computed from it); `estimator_params` go to `make_estimator`;
+    `embargo` (a duration) is the walk-forward's, applied in the judge's inner purged folds.
     """
     params = estimator_params or {}
     if estimator == "hgb":
@@ -86,7 +89,8 @@ def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_
                    "estimator", estimator)
     return Judge(estimator=model, calibration=calibration, threshold=threshold,
                  cv_folds=cv_folds, embargo_pct=embargo_pct,
-                 min_kept_fraction=min_kept_fraction, random_state=random_state)
+                 min_kept_fraction=min_kept_fraction, random_state=random_state,
+                 embargo=None if embargo is None else str(pd.Timedelta(embargo)))
 
 
 def _checked_labels(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +140,8 @@ def walk_forward(
         embargo=embargo, min_train=min_train,
     )
     template = make_judge(estimator, threshold=threshold, cv_folds=cv_folds,
-                          min_kept_fraction=min_kept_fraction, random_state=random_state)
+                          min_kept_fraction=min_kept_fraction, random_state=random_state,
+                          embargo=embargo)
     n = len(features)
     proba, cut = np.full(n, np.nan), np.full(n, np.nan)
     pnl = labels["return_pips"].to_numpy(dtype=float)
