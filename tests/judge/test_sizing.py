@@ -7,7 +7,7 @@ import pytest
 
 from fxjudge.errors import ConfigError
 from fxjudge.judge import average_uniqueness, bet_size, effective_sample_size
-from fxjudge.judge.sizing import size_factors
+from fxjudge.judge.sizing import label_uniqueness, size_factors
 
 #: p = 0.7: z = 0.2 / sqrt(0.21) = 0.43644, and from the normal table Phi(0.43) = 0.6664,
 #: Phi(0.44) = 0.6700, so Phi(0.43644) = 0.6664 + 0.644 * 0.0036 = 0.66872 and
@@ -40,11 +40,14 @@ def test_average_uniqueness_refuses_bad_spans():
         average_uniqueness([0, 1], [1])
 
 
-def test_effective_sample_size():
-    assert effective_sample_size([1, 1, 1, 1]) == pytest.approx(4.0)
-    # equal weights count n; unequal ones less: (1 + 3 * 1/3)^2 / (1 + 3 * 1/9) = 4 / (4/3) = 3
-    assert effective_sample_size([1, 1 / 3, 1 / 3, 1 / 3]) == pytest.approx(3.0)
+def test_effective_sample_size_is_the_sum_of_uniqueness():
+    # the three labels above are worth 2/3 + 2/3 + 1 = 7/3; three on one span, one
+    assert effective_sample_size(average_uniqueness([0, 1, 4], [2, 3, 4])) == pytest.approx(7 / 3)
+    assert effective_sample_size(average_uniqueness([0, 0, 0], [1, 1, 1])) == pytest.approx(1.0)
     assert math.isnan(effective_sample_size([]))
+    # an unresolved label (exit bar -1) runs to the last bar: spans [0, 4] and [3, 4] of 5 bars
+    # share bars 3 and 4: (1 + 1 + 1 + 1/2 + 1/2) / 5 = 0.8 and 1/2
+    assert label_uniqueness([0, 3], [-1, 4], 5) == pytest.approx([0.8, 0.5])
 
 
 def test_bet_size_by_hand():

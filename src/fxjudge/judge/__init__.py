@@ -32,7 +32,12 @@ from fxjudge.features.library import judge_features
 from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_importance_oos
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
-from fxjudge.judge.sizing import average_uniqueness, bet_size, effective_sample_size
+from fxjudge.judge.sizing import (
+    average_uniqueness,
+    bet_size,
+    effective_sample_size,
+    label_uniqueness,
+)
 from fxjudge.judge.walkforward import make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
 
@@ -105,6 +110,8 @@ class Judgement:
     importance: pd.DataFrame | None
     config: dict
     warnings: list[str] = field(default_factory=list)
+    #: each candidate's average uniqueness (AFML ch. 4) over its label's bars
+    uniqueness: pd.Series | None = None
 
     def probability_on(self, index: pd.DatetimeIndex) -> pd.Series:
         """The probability on every bar (NaN where no judged candidate), for the engine."""
@@ -120,6 +127,9 @@ class Judgement:
         c = self.candidates
         report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
         report.importance = self.importance
+        if self.uniqueness is not None:  # next to the n of the tests: what the labels are worth
+            scored = (c["probability"].notna() & c["label"].notna()).to_numpy()
+            report.scores["n_effective"] = effective_sample_size(self.uniqueness[scored])
         return report
 
 
@@ -189,7 +199,9 @@ def judge_signals(
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None
     config["warnings"] = warnings
-    return Judgement(candidates, X, importance, config, warnings)
+    uniqueness = pd.Series(label_uniqueness(labels["signal_bar"], labels["exit_bar"], len(bars)),
+                           index=labels.index, name="uniqueness")
+    return Judgement(candidates, X, importance, config, warnings, uniqueness)
 
 
 def _apply_saved(folder: Path, saved: tuple, X: pd.DataFrame, labels: pd.DataFrame,

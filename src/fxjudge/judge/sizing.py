@@ -5,8 +5,8 @@ ch. 4 and 10): pure numpy functions, no scikit-learn.
   are not independent observations. The concurrency of bar t is the number of labels whose span
   covers it; a label's uniqueness at t is 1 / concurrency; its average uniqueness is the mean of
   that over its span (AFML snippets 4.1 and 4.2). Used as a sample weight, it counts a cluster
-  of k fully overlapping labels about as one observation; `effective_sample_size` says how many
-  independent observations the labels are worth.
+  of k fully overlapping labels about as one observation; `effective_sample_size` (their sum)
+  says how many independent observations the labels are worth.
 - `bet_size`: a calibrated probability p that a trade of `side` wins, turned into a signed size
   in [-1, 1] (AFML snippet 10.1 for two classes): z = (p - 1/2) / sqrt(p (1 - p)),
   m = side * (2 Phi(z) - 1), optionally rounded to a `step` (snippet 10.3).
@@ -66,16 +66,23 @@ def average_uniqueness(start_bars, end_bars) -> np.ndarray:
     return (running[end + 1] - running[start]) / (end - start + 1)
 
 
-def effective_sample_size(weights) -> float:
-    """Kish's effective sample size of `weights`: (sum w)^2 / sum w^2 (NaN for none).
+def effective_sample_size(uniqueness) -> float:
+    """How many independent labels `uniqueness` (`average_uniqueness`) is worth: its sum.
 
-    n for equal weights; for average uniqueness as weights it is at most n, and about n / k when
-    every label overlaps k - 1 others entirely in clusters of k.
+    n for labels that never overlap, n / k for labels in clusters of k on the same span (each
+    cluster counts once), NaN for none. (Kish's (sum w)^2 / sum w^2 would give n in the second
+    case: equal weights, however small, count fully.)
     """
-    w = np.asarray(weights, dtype=float)
-    if w.size == 0 or not np.any(w):
-        return float("nan")
-    return float(w.sum() ** 2 / np.square(w).sum())
+    u = np.asarray(uniqueness, dtype=float)
+    return float(u.sum()) if u.size else float("nan")
+
+
+def label_uniqueness(signal_bars, exit_bars, n_bars: int) -> np.ndarray:
+    """`average_uniqueness` of labels from the signal bar to the exit bar (-1, unresolved: the
+    last of the `n_bars`, as far as it is known to run)."""
+    ends = np.asarray(exit_bars, dtype=np.int64)
+    return average_uniqueness(np.asarray(signal_bars, dtype=np.int64),
+                              np.where(ends < 0, n_bars - 1, ends))
 
 
 def bet_size(p, side, step: float | None = None):
