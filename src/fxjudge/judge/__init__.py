@@ -38,7 +38,7 @@ from fxjudge.judge.sizing import (
     effective_sample_size,
     label_uniqueness,
 )
-from fxjudge.judge.walkforward import make_judge, walk_forward
+from fxjudge.judge.walkforward import candidate_weights, make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
 
 WALK_FORWARD = "walk-forward"
@@ -47,6 +47,7 @@ JUDGE_OPTIONS = {
     "min_train": 100, "threshold": "tune", "cv_folds": 3, "min_kept_fraction": 0.2,
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
     "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
+    "sample_weights": None,
 }
 #: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
 JUDGE_OPTION_TYPES = {
@@ -54,7 +55,7 @@ JUDGE_OPTION_TYPES = {
     "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
     "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
     "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
-    "trusted_types": list[str],
+    "trusted_types": list[str], "sample_weights": str | None,
 }
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
@@ -179,7 +180,7 @@ def judge_signals(
             cv_folds=options["cv_folds"], min_kept_fraction=options["min_kept_fraction"],
             random_state=options["random_state"], bar_times=bars.index,
             importance_repeats=options["importance_repeats"], n_jobs=options["n_jobs"],
-            progress=progress,
+            progress=progress, sample_weights=options["sample_weights"],
         )
         probability, taken, importance = found.probability, found.taken, found.importance
         config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
@@ -295,9 +296,11 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
                           min_kept_fraction=options["min_kept_fraction"],
                           random_state=options["random_state"], embargo=options["embargo"])
     chosen = labels[rows]
+    weights = candidate_weights(labels, options["sample_weights"])
     return template.fit(X[rows], chosen["label"].to_numpy(dtype=int),
                         starts=chosen.index, ends=pd.DatetimeIndex(chosen["resolve_time"]),
-                        pnl=chosen["return_pips"].to_numpy(dtype=float))
+                        pnl=chosen["return_pips"].to_numpy(dtype=float),
+                        sample_weight=None if weights is None else weights[rows])
 
 
 __all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",

@@ -23,6 +23,13 @@ Decisions (DESIGN.md §5), for the next person:
   folds' out-of-fold scores (cross-fitting). AUC, Brier, log loss and the threshold are computed
   from these probabilities only, i.e. from the training data passed to `fit`, never from data
   the judge is later asked about.
+- Sample weights (`fit(sample_weight=...)`, the walk-forward's ``sample_weights="uniqueness"``:
+  AFML's average uniqueness, so that overlapping labels count as the independent observations
+  they are worth): given to the estimator's `fit` when it takes them (a Pipeline's last step by
+  ``step__sample_weight``); with `CalibratedClassifierCV` an estimator taking them directly
+  passes them to its calibrators too, a Pipeline does not; an estimator that takes none is
+  fitted unweighted (`sample_weighted_` False). Off by default: "hgb" with weights is the slow
+  path above.
 - Threshold (`threshold_`, applied as proba >= threshold_): not 0.5. A calibrated 0.5 means
   "a coin flip", and a strategy with a 2:1 payoff is profitable at a 40% win rate; where to cut
   depends on the payoff. "tune" (default) picks the cut maximising the total validation gain of
@@ -36,6 +43,7 @@ Decisions (DESIGN.md §5), for the next person:
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 
 import numpy as np
@@ -45,7 +53,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -118,6 +126,26 @@ def _score(model, X: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def weight_params(estimator, weights) -> dict | None:
+    """How `estimator.fit` takes per-row `weights`: ``{"sample_weight": w}`` when its `fit` has
+    that parameter, ``{"step__sample_weight": w}`` for a Pipeline whose last step's has (nested
+    pipelines: ``"outer__inner__sample_weight"``), else
+    None (the estimator cannot take weights: it is fitted unweighted)."""
+    if weights is None:
+        return None
+    if "sample_weight" in inspect.signature(estimator.fit).parameters:
+        return {"sample_weight": weights}
+    if isinstance(estimator, Pipeline):  # to its last step, through nested pipelines
+        name, last = estimator.steps[-1]
+        inner = None if last in (None, "passthrough") else weight_params(last, weights)
+        return None if inner is None else {f"{name}__{k}": v for k, v in inner.items()}
+    return None
+
+
+def _rows(params: dict, rows: np.ndarray) -> dict:
+    return {k: v[rows] for k, v in params.items()}
+
+
 def tune_threshold(proba, gain, min_kept_fraction: float) -> float:
     """Cut maximising the total `gain` of the candidates kept (proba >= cut).
 
@@ -156,12 +184,16 @@ class Judge(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.embargo = embargo
 
-    def fit(self, X, y, *, starts=None, ends=None, pnl=None):
+    def fit(self, X, y, *, starts=None, ends=None, pnl=None, sample_weight=None):
         """Fit, calibrate and choose the threshold on (X, y) alone; returns self.
 
         starts, ends: each row's label interval (signal time, resolution time); with them the
         validation folds are purged, without them `TimeSeriesSplit` is used. pnl: each row's net
         result as if taken (one unit: pips, R or money), the gain `threshold="tune"` maximises.
+        sample_weight: each row's weight (e.g. its average uniqueness, `judge.sizing`) for the
+        estimator's fit, when it takes one (see `weight_params`); `sample_weighted_` says
+        whether it did. The cross-fitted validation probabilities and the threshold stay
+        unweighted: they are about candidates as they come.
         """
         self._check_params()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
@@ -181,12 +213,20 @@ class Judge(ClassifierMixin, BaseEstimator):
                                      f"its {part} part ({len(rows)} candidates); give more "
                                      "candidates or lower `cv_folds`")
         base = self._base_estimator()
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weights is not None and weights.shape != (len(y),):
+            raise must("sample_weight", f"one weight per row of X ({len(y)})", weights.shape)
+        params = weight_params(base, weights)
+        self.sample_weighted_ = params is not None
+        params = params or {}
         if self.calibration is None:
-            fold_models = [clone(base).fit(X[train], y[train]) for train, _ in splits]
-            self.model_ = clone(base).fit(X, y)
+            fold_models = [clone(base).fit(X[train], y[train], **_rows(params, train))
+                           for train, _ in splits]
+            self.model_ = clone(base).fit(X, y, **params)
         else:
             self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=splits)
-            fold_models = [pair.estimator for pair in self.model_.fit(X, y).calibrated_classifiers_]
+            fold_models = [pair.estimator for pair in
+                           self.model_.fit(X, y, **params).calibrated_classifiers_]
         self.validation_proba_ = self._out_of_fold(fold_models, splits, X, win)
         seen = ~np.isnan(self.validation_proba_)
         p, w = self.validation_proba_[seen], win[seen]
