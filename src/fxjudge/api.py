@@ -275,7 +275,7 @@ def backtest(
         },
         "costs": dataclasses.asdict(costs),
         "account": dataclasses.asdict(account),
-        "sizing": dataclasses.asdict(sized_sizing),
+        "sizing": sizing_config(sized_sizing),
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -289,6 +289,15 @@ def backtest(
     if sized_sizing.by_probability:  # the judged trades again, each sized by its probability
         judge_sized = execute(entries_allowed=verdict.allowed_on(bars.index), sized=True)
     return judged_result(result, with_judge, verdict, judge_sized)
+
+
+def sizing_config(sizing: Sizing) -> dict:
+    """The run file's [sizing] of `sizing`: its mode, and sizing by probability when on."""
+    values = dataclasses.asdict(sizing)
+    if not sizing.by_probability:
+        values = {k: v for k, v in values.items() if k not in ("by_probability",
+                                                               "probability_step")}
+    return values
 
 
 def period_end(bars: pd.DataFrame) -> pd.Timestamp:
