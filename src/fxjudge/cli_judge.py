@@ -136,7 +136,8 @@ def print_judged(result, t: dict) -> None:
     console.print(table)
     s, p = report.scores, report.precision
     console.print(t["term_judge"].format(
-        auc=_fmt(s["auc"], ".3f"), n=f"{s['n']:,}", not_judged=f"{report.n_not_judged:,}",
+        auc=_fmt(s["auc"], ".3f"), n=f"{s['n']:,}", n_eff=_fmt(s.get("n_effective"), ",.1f"),
+        not_judged=f"{report.n_not_judged:,}",
         brier=_fmt(s["brier"], ".4f"), kept=f"{p['n_taken']:,}",
         fraction=_fmt(p["kept_fraction"], ".0%"), precision=_fmt(p["precision_taken"], ".1%"),
         base=_fmt(p["base_rate"], ".1%"),

@@ -260,9 +260,10 @@ EN: dict[str, str] = {
     "term_title": "{strategy} on {pair} {timeframe}",
     "term_title_judged": "{strategy} on {pair} {timeframe}: with and without the judge",
     "term_oos": "Out of sample (from {date})",
-    "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates ({not_judged} not "
-                  "judged), Brier {brier}; kept {kept} ({fraction}), win rate of kept "
-                  "{precision} against {base} for all (random-filter p = {p})",
+    "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates (worth {n_eff} "
+                  "independent ones by their overlap; {not_judged} not judged), Brier "
+                  "{brier}; kept {kept} ({fraction}), win rate of kept {precision} against "
+                  "{base} for all (random-filter p = {p})",
     "term_report": "report",
     "term_open": "Open {report} in a browser; all runs: {index}",
     "reason_stop_loss": "stop_loss",
@@ -538,9 +539,10 @@ JA: dict[str, str] = {
     "term_title": "{strategy}（{pair} {timeframe}）",
     "term_title_judged": "{strategy}（{pair} {timeframe}）：判定なしと判定あり",
     "term_oos": "アウトオブサンプル（{date}から）",
-    "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、判定しなかった候補 "
-                  "{not_judged}件）、ブライアスコア {brier}。採用 {kept}件（{fraction}）、採用"
-                  "した取引の勝率 {precision}、全候補では {base}（ランダムフィルターのp値 = {p}）",
+    "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、重なりを考慮した"
+                  "有効数 {n_eff}件、判定しなかった候補 {not_judged}件）、ブライアスコア "
+                  "{brier}。採用 {kept}件（{fraction}）、採用した取引の勝率 {precision}、"
+                  "全候補では {base}（ランダムフィルターのp値 = {p}）",
     "term_report": "レポート",
     "term_open": "{report} をブラウザで開いてください。すべての実行：{index}",
     "reason_stop_loss": "損切り",
