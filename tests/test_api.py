@@ -164,3 +164,15 @@ def test_the_run_says_which_strategy_file_ran(tmp_path, capsys):
     assert f"sma_cross: the project's {mine}, which overrides the bundled one" in out
     assert f"WARNING: the run file recorded the strategy {bundled_dir() / 'sma_cross.py'}; " \
            f"this run used {mine}" in out
+
+
+def test_sizing_by_probability_merges_with_the_sizing_mode():
+    from fxjudge import runconfig
+
+    base = {"sizing": {"units": 5000, "by_probability": True}}
+    flags = {"sizing": {"lots": 2.0, "units": None, "risk_fraction": None,
+                        "by_probability": None, "probability_step": 0.1}}
+    merged = runconfig.merge(base, flags)
+    assert merged["sizing"] == {"lots": 2.0, "by_probability": True, "probability_step": 0.1}
+    _, _, sizing = runconfig.resolve({"sizing": {"by_probability": True}})
+    assert sizing.lots == 1.0 and sizing.by_probability  # the default mode, sized

@@ -273,6 +273,12 @@ CASES = [
     Case("--trials other than the Sharpes counted",
          lambda f: [*RUN, "--trials", "5", "--trials-sharpes", "1,2,3"],
          ("`--trials` must equal the number of `--trials-sharpes` (3), was 5",)),
+    Case("--size-by-probability without a judge", lambda f: [*RUN, "--size-by-probability"],
+         ("sizing by probability (`by_probability`, --size-by-probability) needs the judge's "
+          "probabilities", "--judge walk-forward")),
+    Case("--probability-step without --size-by-probability",
+         lambda f: [*RUN, "--probability-step", "0.1"],
+         ("`probability_step` must be given only with by_probability=True, was 0.1",)),
     Case("--trials-sr-variance without --trials",
          lambda f: [*RUN, "--trials-sr-variance", "0.01"],
          ("`--trials-sr-variance` needs `--trials N` (N >= 2)",)),

@@ -237,6 +237,12 @@ def backtest(
     costs = _as(Costs, costs, "costs")
     account = _as(Account, account, "account")
     sizing = _as(Sizing, sizing, "sizing")
+    if sizing.by_probability and judge is None:
+        raise ConfigError("sizing by probability (`by_probability`, --size-by-probability) "
+                          "needs the judge's probabilities: add --judge walk-forward (or a "
+                          "saved model), or size without it")
+    sized_sizing, sizing = sizing, dataclasses.replace(sizing, by_probability=False,
+                                                       probability_step=None)
     prepared = _signals(data, strategy, params, project=project, timeframe=timeframe, pair=pair,
                         start=start, end=end, lookahead_check=lookahead_check)
     bars, fx_pair, chosen, features, signals, rules, levels, checked = prepared
@@ -253,9 +259,10 @@ def backtest(
         )
     probability = None if verdict is None else verdict.probability_on(bars.index)
 
-    def execute(entries_allowed=None, report=None) -> BacktestResult:
+    def execute(entries_allowed=None, report=None, sized=False) -> BacktestResult:
         run = simulate(bars, signals, levels, pair=fx_pair, rules=rules, costs=costs,
-                       account=account, sizing=sizing, conversion=conversion,
+                       account=account, sizing=sized_sizing if sized else sizing,
+                       conversion=conversion,
                        probability=probability, lower_bars=lower,
                        entries_allowed=entries_allowed, progress=report,
                        **({"engine": engine} if engine else {}))
@@ -287,7 +294,7 @@ def backtest(
         },
         "costs": dataclasses.asdict(costs),
         "account": dataclasses.asdict(account),
-        "sizing": dataclasses.asdict(sizing),
+        "sizing": sizing_config(sized_sizing),
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -299,7 +306,19 @@ def backtest(
     if verdict is None:
         return result
     with_judge = execute(entries_allowed=verdict.allowed_on(bars.index))
-    return judged_result(result, with_judge, verdict)
+    judge_sized = None
+    if sized_sizing.by_probability:  # the judged trades again, each sized by its probability
+        judge_sized = execute(entries_allowed=verdict.allowed_on(bars.index), sized=True)
+    return judged_result(result, with_judge, verdict, judge_sized)
+
+
+def sizing_config(sizing: Sizing) -> dict:
+    """The run file's [sizing] of `sizing`: its mode, and sizing by probability when on."""
+    values = dataclasses.asdict(sizing)
+    if not sizing.by_probability:
+        values = {k: v for k, v in values.items() if k not in ("by_probability",
+                                                               "probability_step")}
+    return values
 
 
 def period_end(bars: pd.DataFrame) -> pd.Timestamp:
@@ -406,20 +425,25 @@ def trade_stats(result: BacktestResult, since: pd.Timestamp | None) -> TradeStat
 
 
 def judged_result(without: BacktestResult, with_judge: BacktestResult,
-                  verdict: Judgement) -> JudgedResult:
-    """The runs without and with the judge, its warnings noted, as one `JudgedResult`."""
+                  verdict: Judgement, judge_sized: BacktestResult | None = None) -> JudgedResult:
+    """The runs without and with the judge (and, sizing by probability, the judged run sized
+    by it), its warnings noted, as one `JudgedResult`."""
     for note in verdict.warnings:
         warnings.warn(note, UserWarning, stacklevel=3)
-        without.notes.append(f"{WARNING} {note}")
-        with_judge.notes.append(f"{WARNING} {note}")
+        for run in (without, with_judge, judge_sized):
+            if run is not None:
+                run.notes.append(f"{WARNING} {note}")
     since = verdict.config.get("oos_start")
     since = None if since is None else pd.Timestamp(since)
     report = verdict.report()
     report.with_judge = trade_stats(with_judge, since)
     report.without_judge = trade_stats(without, since)
+    if judge_sized is not None:
+        report.judge_sized = trade_stats(judge_sized, since)
     config = _plain(verdict.config | {"trade_stats_from": verdict.config.get("oos_start")})
     return JudgedResult(without_judge=without, with_judge=with_judge,
-                        candidates=verdict.candidates, judge=report, judge_config=config)
+                        candidates=verdict.candidates, judge=report, judge_config=config,
+                        judge_sized=judge_sized)
 
 
 def _plain(value):

@@ -106,6 +106,8 @@ def backtest_command(
     lots: opt.LotsOption = None,
     units: opt.UnitsOption = None,
     risk_fraction: opt.RiskFractionOption = None,
+    size_by_probability: opt.SizeByProbabilityOption = False,
+    probability_step: opt.ProbabilityStepOption = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
         "(models/NAME); the run is made with and without it.")] = None,
@@ -155,7 +157,9 @@ def backtest_command(
                   "slippage_pips": slippage_pips},
         "account": {"currency": account_currency, "balance": balance, "leverage": leverage,
                     "lot_size": lot_size},
-        "sizing": {"lots": lots, "units": units, "risk_fraction": risk_fraction},
+        "sizing": {"lots": lots, "units": units, "risk_fraction": risk_fraction,
+                   "by_probability": True if size_by_probability else None,
+                   "probability_step": probability_step},
     }
     if judge is not None or options:
         flags["judge"] = {"mode": judge, **options}

@@ -127,24 +127,28 @@ def print_judged(result, t: dict) -> None:
     table.add_column("")
     table.add_column(t["without_short"], justify="right")
     table.add_column(t["with_short"], justify="right")
-    rows = zip(result.without_judge.summary_rows(t), result.with_judge.summary_rows(t),
-               strict=True)
-    for (label, without), (_, with_) in rows:
-        table.add_row(label, without, with_)
+    runs = [result.without_judge, result.with_judge]
     report = result.judge
+    stats = [report.without_judge, report.with_judge]
+    if result.judge_sized is not None:  # veto only, then sized by the judge's probability
+        table.add_column(t["sized_short"], justify="right")
+        runs.append(result.judge_sized)
+        stats.append(report.judge_sized)
+    for cells in zip(*(run.summary_rows(t) for run in runs), strict=True):
+        table.add_row(cells[0][0], *(value for _, value in cells))
     since = result.judge_config.get("oos_start") or "-"
     table.add_section()
-    table.add_row(t["term_oos"].format(date=since[:10]), "", "")
+    table.add_row(t["term_oos"].format(date=since[:10]), *[""] * len(runs))
     for name, key, spec in (("sharpe", "sharpe", ".2f"),
                             ("profit_factor", "profit_factor", ".2f"),
                             ("max_drawdown", "max_drawdown_pct", ".2%"),
                             ("n_trades", "trades", ".0f")):
-        table.add_row(f"  {t[key]}", _fmt(getattr(report.without_judge, name), spec),
-                      _fmt(getattr(report.with_judge, name), spec))
+        table.add_row(f"  {t[key]}", *(_fmt(getattr(group, name), spec) for group in stats))
     console.print(table)
     s, p = report.scores, report.precision
     console.print(t["term_judge"].format(
-        auc=_fmt(s["auc"], ".3f"), n=f"{s['n']:,}", not_judged=f"{report.n_not_judged:,}",
+        auc=_fmt(s["auc"], ".3f"), n=f"{s['n']:,}", n_eff=_fmt(s.get("n_effective"), ",.1f"),
+        not_judged=f"{report.n_not_judged:,}",
         brier=_fmt(s["brier"], ".4f"), kept=f"{p['n_taken']:,}",
         fraction=_fmt(p["kept_fraction"], ".0%"), precision=_fmt(p["precision_taken"], ".1%"),
         base=_fmt(p["base_rate"], ".1%"),

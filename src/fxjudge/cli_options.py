@@ -40,6 +40,12 @@ LotsOption = Annotated[float | None, typer.Option(
 UnitsOption = Annotated[float | None, typer.Option("--units", help="Fixed units per trade.")]
 RiskFractionOption = Annotated[float | None, typer.Option(
     "--risk-fraction", help="Fraction of equity risked per trade (needs a stop).")]
+SizeByProbabilityOption = Annotated[bool, typer.Option(
+    "--size-by-probability", help="With --judge: also run the judged trades sized by the judge's "
+    "probability (AFML bet size 2 Phi(z) - 1) and compare it in the report.")]
+ProbabilityStepOption = Annotated[float | None, typer.Option(
+    "--probability-step", help="With --size-by-probability: round the bet size to this step "
+    "(e.g. 0.1).")]
 DetailTimeframeOption = Annotated[str | None, typer.Option(
     "--detail-timeframe", help="A lower timeframe (e.g. M1), from the same file or catalog pair, "
     "that decides which of a stop and a target came first inside a bar.")]

@@ -16,6 +16,7 @@ key is an error with "did you mean")::
     [account]   currency = "JPY"; balance = 1000000; leverage = 25; lot_size = 10000
                 stop_out_level = 0.5
     [sizing]    lots = 1          # or units = 10000, or risk_fraction = 0.01
+                by_probability = true   # judged runs: size by the judge (probability_step = 0.1)
     [judge]     mode = "walk-forward"   # or "models/NAME"; and options: retrain = "monthly",
                 train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
     [optimize]  method = "grid"; objective = "sharpe"; maximize = true; n_trials = 200; seed = 0
@@ -89,6 +90,8 @@ TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
              "trials_sr_variance": float, "trials_sr_variance_source": str,
              "engine": Literal["compiled", "backtrader"], "lookahead_check": bool}
 DEFAULT_SIZING = {"lots": 1.0}
+#: the keys of [sizing] that say how big a trade is (one of them); the others modify it
+SIZING_MODES = ("units", "lots", "risk_fraction")
 
 
 def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[str, Any]:
@@ -152,8 +155,10 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
                 target[key] = {**target[key], **value}
             else:
                 target[key] = value
-    if "sizing" in overrides and any(v is not None for v in overrides["sizing"].values()):
-        merged["sizing"] = {k: v for k, v in overrides["sizing"].items() if v is not None}
+    given = {k for k, v in overrides.get("sizing", {}).items() if v is not None}
+    if given & set(SIZING_MODES):  # a sizing mode replaces the file's; sizing by probability stays
+        merged["sizing"] = {k: v for k, v in merged["sizing"].items()
+                            if k not in SIZING_MODES or k in given}
     return merged
 
 
@@ -180,7 +185,10 @@ def resolve(config: dict[str, Any]) -> tuple[Costs, Account, Sizing]:
     """The engine objects of a checked configuration (defaults where a table is absent)."""
     costs = build(Costs, config.get("costs", {}), "costs")
     account = build(Account, config.get("account", {}), "account")
-    sizing = build(Sizing, config.get("sizing") or DEFAULT_SIZING, "sizing")
+    sizing = dict(config.get("sizing") or {})
+    if not sizing.keys() & set(SIZING_MODES):  # e.g. only by_probability: the default mode
+        sizing = DEFAULT_SIZING | sizing
+    sizing = build(Sizing, sizing, "sizing")
     return costs, account, sizing
 
 

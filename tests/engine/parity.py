@@ -70,7 +70,7 @@ RELATIVE, _ABSOLUTE = 1e-9, 1e-12
 CASES = ("stop_loss", "take_profit", "time", "opposite", "reverse", "stop_out", "end_of_data",
          "trailing_stop", "break_even", "rejected_margin", "skipped_no_size", "stop_first",
          "lower_timeframe", "vetoed_entry", "vetoed_reverse", "stop_out_with_swap",
-         "moved_stop_first")
+         "moved_stop_first", "sized_by_probability")
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ class Scenario:
     lot_size: int = 10_000
     stop_out_level: float = 0.5
     sizing: tuple[str, float] = ("units", 10_000.0)  # or ("lots", 1.0), ("risk", 0.01)
+    #: size each entry by its probability (`Sizing.by_probability`): None, or the step (0: none)
+    by_probability: float | None = None
 
     def reproducer(self) -> str:
         """Python that re-runs this scenario."""
@@ -159,6 +161,8 @@ def _scenarios(draw, sources):
     if draw(st.integers(0, 2)) == 0:
         after = draw(spread_out([1.0, 10.0, 50.0]))
         break_even = (after, draw(st.sampled_from([0.0, -0.5, 0.5])) * after)
+    probability = draw(st.booleans())
+    by_probability = draw(st.sampled_from([None, 0.0, 0.1, 0.25])) if probability else None
     if sizing_kind == "risk" and stop is None:
         stop = ("pips", draw(spread_out([3.0, 30.0])))
     sizing_value = {
@@ -180,7 +184,8 @@ def _scenarios(draw, sources):
         signals=signal_mode,
         density=draw(spread_out(DENSITIES[signal_mode])),
         veto=draw(st.sampled_from([0.0, 0.3, 0.7])),
-        probability=draw(st.booleans()),
+        probability=probability,
+        by_probability=by_probability,
         stop=stop,
         target=draw(level),
         trail=trail,
@@ -246,7 +251,9 @@ def build(scenario: Scenario) -> dict:
     )
     account = _account(scenario, pair, currency, bars, conversion)
     kind, value = scenario.sizing
-    sizing = Sizing(**{{"risk": "risk_fraction"}.get(kind, kind): value})
+    sized = scenario.by_probability is not None and scenario.probability
+    sizing = Sizing(**{{"risk": "risk_fraction"}.get(kind, kind): value}, by_probability=sized,
+                    probability_step=(scenario.by_probability or None) if sized else None)
     probability = None
     if scenario.probability:
         chances = np.where(rng.random(n) < 0.1, np.nan, rng.random(n))
@@ -517,6 +524,8 @@ def _cases(arguments: dict, result) -> Counter:
             cases["rejected_margin"] += count
         elif note.endswith(NO_SIZE):
             cases["skipped_no_size"] += count
+    if arguments["sizing"].by_probability:  # trades whose size their probability set
+        cases["sized_by_probability"] += int(trades["probability"].notna().sum())
     allowed = arguments["entries_allowed"]
     if allowed is not None:
         signal = arguments["signals"].to_numpy()

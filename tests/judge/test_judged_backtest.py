@@ -298,3 +298,33 @@ def test_cli_judge_flags_need_a_judge(capsys, monkeypatch):
     assert main(["backtest", "--strategy", "ema_atr", "--data", str(SAMPLE), "--judge",
                  "walk-forward", "--threshold", "high"]) == 2
     assert "`--threshold` must be" in capsys.readouterr().err
+
+
+def test_a_judged_run_sized_by_probability_sits_beside_the_veto_only_run(tmp_path):
+    from fxjudge.judge import bet_size
+    from fxjudge.report import load_run, render_report
+
+    with threadpool_limits(limits=1):
+        result = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
+                              sizing={"lots": 1, "by_probability": True},
+                              judge="walk-forward", judge_options=FAST)
+    assert result.judge_sized is not None and result.config["sizing"]["by_probability"]
+    veto, sized = result.with_judge.trades, result.judge_sized.trades
+    assert (veto["units"] == 10_000).all()  # the veto-only run is not sized
+    judged = sized[sized["probability"].notna()]
+    # the sample's calibrated probabilities sit near its win rate, mostly below 1/2: most taken
+    # trades are sized to 0 (skipped) and the rest small
+    assert len(judged) > 0 and len(sized) < len(veto)
+    expected = np.floor(10_000 * bet_size(judged["probability"].to_numpy(),
+                                          judged["side"].to_numpy()) * judged["side"].to_numpy())
+    np.testing.assert_array_equal(judged["units"].to_numpy(), expected)
+    assert (sized.loc[sized["probability"].isna(), "units"] == 10_000).all()
+    assert result.judge.judge_sized.n_trades > 0
+    assert 0 < result.judge.scores["n_effective"] <= result.judge.scores["n"]
+    folder = result.save(tmp_path / "run")
+    assert (folder / "judge_sized").is_dir()
+    loaded = load_run(folder)
+    assert loaded.judge.judge_sized == result.judge.judge_sized
+    assert len(loaded.judge_sized.trades) == len(sized)
+    html = render_report(result, tmp_path / "report.html").read_text()
+    assert "veto only / judge-sized" in html and "Effective sample size" in html

@@ -178,3 +178,44 @@ def test_make_estimator_names_and_dotted_paths():
         make_estimator("sklearn.svm.SVC")
 
 
+
+
+def test_the_walk_forward_embargo_reaches_the_inner_calibration_and_threshold_folds():
+    from fxjudge.judge.walkforward import make_judge
+
+    # hourly one-hour labels: the first of two inner folds tests rows 0-4 (its span ends at
+    # row 4's resolution, 05:00); a 2 h embargo drops rows 6 and 7 from its training part
+    starts = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(np.arange(10), unit="h")
+    judge = make_judge("logistic", cv_folds=2, embargo="2h")
+    assert judge.embargo == "0 days 02:00:00" and clone(judge).embargo == judge.embargo
+    (train, _), _ = judge._splits(10, starts, starts + pd.Timedelta(hours=1))
+    assert list(train) == [8, 9]
+    (train, _), _ = make_judge("logistic", cv_folds=2)._splits(
+        10, starts, starts + pd.Timedelta(hours=1))
+    assert list(train) == [6, 7, 8, 9]
+
+
+def test_sample_weights_reach_the_estimator_that_takes_them():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from fxjudge.judge.model import weight_params
+    from fxjudge.judge.walkforward import make_judge
+
+    w = np.ones(3)
+    assert list(weight_params(LogisticRegression(), w)) == ["sample_weight"]
+    # the walk-forward's logistic judge: imputer, then a scaler + logistic pipeline
+    nested = make_judge("logistic").estimator
+    assert list(weight_params(nested, w)) == ["pipeline__logisticregression__sample_weight"]
+    assert weight_params(KNeighborsClassifier(), w) is None  # fitted unweighted
+    assert weight_params(LogisticRegression(), None) is None
+    X, y, starts, ends = candidates()
+    weights = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.2)
+    plain = make_judge("logistic").fit(X, y, starts=starts, ends=ends)
+    weighted = make_judge("logistic").fit(X, y, starts=starts, ends=ends, sample_weight=weights)
+    assert weighted.sample_weighted_ and not plain.sample_weighted_
+    assert not np.allclose(plain.predict_proba(X), weighted.predict_proba(X))
+    knn = Judge(estimator=KNeighborsClassifier(n_neighbors=15)).fit(
+        X, y, starts=starts, ends=ends, sample_weight=weights)
+    assert not knn.sample_weighted_
+    with pytest.raises(ConfigError, match="`sample_weight` must be one weight per row"):
+        make_judge("logistic").fit(X, y, starts=starts, ends=ends, sample_weight=weights[:5])

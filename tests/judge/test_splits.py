@@ -232,3 +232,20 @@ def test_walk_forward_rejects_labels_resolving_before_their_signal():
         walk_forward_periods(times, resolve - pd.Timedelta(days=5))
     with pytest.raises(ConfigError, match="`candidate_times` must be sorted"):
         walk_forward_periods(times[::-1], resolve[::-1])
+
+
+def test_purged_kfold_embargo_as_a_duration_drops_rows_starting_just_after_the_test_fold():
+    # ten labels of one hour each, hourly: fold 0 tests rows 0-4, its span ends at 05:00 (row
+    # 4's resolution); purging drops row 5 (it starts at 05:00, inside the span), an embargo of
+    # 2 h also rows 6 and 7 (starts 06:00 and 07:00, within 2 h of 05:00); row 8 is trained on
+    starts = T0 + pd.to_timedelta(np.arange(10), unit="h")
+    ends = starts + pd.Timedelta(hours=1)
+    (train, test), _ = purged_kfold(starts, ends, 2)
+    assert list(train) == [6, 7, 8, 9]
+    (train, test), (later_train, _) = purged_kfold(starts, ends, 2, embargo="2h")
+    assert list(test) == [0, 1, 2, 3, 4] and list(train) == [8, 9]
+    assert list(later_train) == [0, 1, 2, 3]  # nothing after the last fold to embargo
+    numeric = purged_kfold(np.arange(10), np.arange(10) + 1, 2, embargo=2)
+    assert list(numeric[0][0]) == [8, 9]
+    with pytest.raises(ConfigError, match="`embargo` must be"):
+        purged_kfold(starts, ends, 2, embargo="soon")

@@ -39,9 +39,10 @@ def test_each_period_fits_only_on_labels_resolved_before_it_starts(monkeypatch):
     seen = []
     fit = wf._fit
 
-    def spy(template, Xt, yt, starts, ends, pnl):
+    def spy(template, Xt, yt, starts, ends, pnl, weights=None):
         seen.append((Xt.index, ends))
-        return fit(template, Xt, yt, starts, ends, pnl)
+        assert weights is None  # unweighted by default
+        return fit(template, Xt, yt, starts, ends, pnl, weights)
 
     monkeypatch.setattr(wf, "_fit", spy)
     result = walk_forward(X, labels, estimator="logistic", min_train=100)
@@ -103,3 +104,31 @@ def test_labels_must_match_the_features():
         walk_forward(X, labels.drop(columns="resolve_time"))
     with pytest.raises(ConfigError, match="estimator"):
         make_judge(42)
+
+
+def test_uniqueness_weights_the_training_candidates(monkeypatch):
+    X, labels = candidates(n=600)
+    bars = pd.date_range(X.index[0], X.index[-1] + pd.Timedelta(days=5), freq="h")
+    labels["signal_bar"] = bars.get_indexer(X.index)
+    resolved = labels["resolve_time"].notna()
+    labels["exit_bar"] = -1
+    labels.loc[resolved, "exit_bar"] = bars.get_indexer(labels.loc[resolved, "resolve_time"])
+    expected = wf.candidate_weights(labels, "uniqueness", len(bars))
+    assert ((expected > 0) & (expected <= 1)).all() and (expected < 1).any()
+    seen = []
+    fit = wf._fit
+
+    def spy(template, Xt, yt, starts, ends, pnl, weights=None):
+        seen.append((Xt.index, weights))
+        return fit(template, Xt, yt, starts, ends, pnl, weights)
+
+    monkeypatch.setattr(wf, "_fit", spy)
+    result = walk_forward(X, labels, estimator="logistic", min_train=100, bar_times=bars,
+                          sample_weights="uniqueness", importance_repeats=0)
+    assert seen and result.config["sample_weights"] == "uniqueness"
+    for index, weights in seen:
+        np.testing.assert_array_equal(weights, expected[X.index.get_indexer(index)])
+    with pytest.raises(ConfigError, match="`sample_weights` must be None or"):
+        wf.candidate_weights(labels, "equal")
+    with pytest.raises(ConfigError, match="signal_bar and exit_bar"):
+        wf.candidate_weights(labels.drop(columns="exit_bar"), "uniqueness")

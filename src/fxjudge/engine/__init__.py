@@ -114,7 +114,12 @@ negative-balance protection).
 **Sizing.** ``Sizing(units=...)``, ``Sizing(lots=...)`` (times ``Account.lot_size``) or
 ``Sizing(risk_fraction=...)``: units = floor(risk_fraction * balance / (stop_distance * rate at
 the stop price)); needs a stop-loss in the rules (``ConfigError`` otherwise); an entry without a
-stop distance, or with a size below one unit, is skipped (a note counts them).
+stop distance, or with a size below one unit, is skipped (a note counts them). With
+``by_probability=True`` each entry's units are floor(those units x |m|), m the judge's bet size
+at the signal bar (`fxjudge.judge.bet_size` of ``probability``, rounded to ``probability_step``
+when given; `margin.sized_units`): 0 when p < 1/2, so the entry is skipped as one without a
+size; a signal whose probability is NaN keeps its base size. The factor is computed once for
+both engines (`inputs.size_factors`).
 
 **Conversion** of quote-currency amounts to the account currency: see `conversion` (1; 1/price;
 conversion bars, last closed bar at or before the event; a fixed rate; else ECB reference rates,

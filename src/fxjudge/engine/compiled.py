@@ -81,7 +81,8 @@ class BarArrays(NamedTuple):
 
 class OrderArrays(NamedTuple):
     """Per bar: signal (int8), stop/target/trailing distances (price units), probability,
-    allowed."""
+    allowed, and the factor an entry on that signal multiplies its units by (sizing by
+    probability; all 1 otherwise)."""
 
     signal: np.ndarray
     stop_distance: np.ndarray
@@ -89,6 +90,7 @@ class OrderArrays(NamedTuple):
     probability: np.ndarray
     allowed: np.ndarray
     trail_distance: np.ndarray
+    size_factor: np.ndarray
 
 
 class LowerArrays(NamedTuple):
@@ -196,6 +198,8 @@ def _arguments(market: Market, orders: Orders, *, rules, costs, account, sizing)
         np.ascontiguousarray(allowed, dtype=np.bool_),
         constant(n, np.nan) if orders.trail_distance is None
         else np.ascontiguousarray(orders.trail_distance, dtype=np.float64),
+        constant(n, 1.0) if orders.size_factor is None
+        else np.ascontiguousarray(orders.size_factor, dtype=np.float64),
     )
     low = market.lower
     if low is None:

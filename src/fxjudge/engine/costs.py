@@ -98,11 +98,19 @@ class Sizing:
 
     `risk_fraction` is the fraction of equity lost if the stop-loss is hit (from the entry fill to
     the stop level, before exit slippage and costs); it needs a stop-loss.
+
+    `by_probability` sizes each taken trade by the judge's probability p at its signal (AFML
+    ch. 10, `fxjudge.judge.bet_size`): units = floor(base units x |m|), m = 2 Phi(z) - 1,
+    z = (p - 1/2) / sqrt(p (1 - p)), rounded to `probability_step` when given; p < 1/2 sizes
+    it to 0 (skipped, as an entry without a size); a signal without a probability keeps its
+    base size. It needs the judge's probabilities (`simulate(probability=...)`).
     """
 
     units: float | None = None
     lots: float | None = None
     risk_fraction: float | None = None
+    by_probability: bool = False
+    probability_step: float | None = None
 
     def __post_init__(self) -> None:
         given = [n for n in ("units", "lots", "risk_fraction") if getattr(self, n) is not None]
@@ -114,6 +122,14 @@ class Sizing:
             raise must("lots", "> 0 and finite", self.lots)
         if self.risk_fraction is not None and not 0 < self.risk_fraction < 1:
             raise must("risk_fraction", "> 0 and < 1", self.risk_fraction)
+        if not isinstance(self.by_probability, bool):
+            raise must("by_probability", "true or false", self.by_probability)
+        step = self.probability_step
+        if step is not None and not self.by_probability:
+            raise must("probability_step", "given only with by_probability=True", step)
+        if step is not None and not (isinstance(step, numbers.Real) and not isinstance(step, bool)
+                                     and 0 < step <= 1):
+            raise must("probability_step", "a number in (0, 1] or None", step)
 
 
 def commission_account(units: float, lot_size: int, commission_per_lot: float) -> float:

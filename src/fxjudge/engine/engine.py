@@ -94,7 +94,7 @@ def simulate(
     """
     if engine not in ENGINES:
         raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
-    inputs.check_rules(sizing, rules, levels)
+    inputs.check_rules(sizing, rules, levels, probability)
     prepared = prepare(bars, pair=pair, costs=costs, account=account, conversion=conversion,
                        lower_bars=lower_bars)
     return simulate_prepared(prepared, signals, levels, rules=rules, sizing=sizing,
@@ -118,10 +118,11 @@ def simulate_prepared(
     the other arguments as `simulate` takes them."""
     if engine not in ENGINES:
         raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
-    inputs.check_rules(sizing, rules, levels)
+    inputs.check_rules(sizing, rules, levels, probability)
     market, notes = prepared.market, list(prepared.notes)
     index = prepared.index
-    orders = inputs.orders(index, signals, levels, probability, entries_allowed)
+    orders = inputs.size_factors(
+        inputs.orders(index, signals, levels, probability, entries_allowed), sizing)
     if len(index) and orders.signal[-1] != 0:
         notes.append(f"the signal on the last bar ({index[-1]}) has no next open: not executed")
     if engine == "compiled":

@@ -24,7 +24,8 @@ _INTEGER_COLUMNS = frozenset({"side", "units", "bars_held"})
 _TEXT_COLUMNS = frozenset({"exit_reason", "same_bar_rule"})
 
 #: why an entry was skipped, as the notes say it (keys of `RunArrays.skipped`)
-NO_SIZE = "no size (risk sizing without a stop distance, or no equity)"
+NO_SIZE = ("no size (risk sizing without a stop distance, or no equity, or sized to 0 by the "
+           "judge's probability)")
 NO_MARGIN = "rejected: required margin above the balance"
 
 

@@ -9,7 +9,7 @@ engines (`backtrader_engine`, `compiled`) run on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -55,6 +55,8 @@ class Orders:
     probability: np.ndarray
     allowed: np.ndarray | None = None
     trail_distance: np.ndarray | None = None
+    #: per signal bar, the factor its entry's base units are multiplied by (None: 1 everywhere)
+    size_factor: np.ndarray | None = None
 
 
 @lru_cache(maxsize=8)
@@ -183,6 +185,21 @@ def orders(
     )
 
 
+def size_factors(orders: Orders, sizing: Sizing) -> Orders:
+    """`orders` with the size factor of sizing by probability (`Sizing.by_probability`).
+
+    The factor, |m| of `fxjudge.judge.bet_size` at the signal bar (0 where p < 1/2, 1 where the
+    probability is NaN), is computed here once for both engines, which apply it at the entry as
+    `margin.sized_units` says.
+    """
+    if not sizing.by_probability:
+        return orders
+    from fxjudge.judge.sizing import size_factors as factors  # the judge's runs only: scipy
+
+    factor = factors(orders.probability, orders.signal, sizing.probability_step)
+    return replace(orders, size_factor=factor)
+
+
 def _aligned(index: pd.DatetimeIndex, values: pd.Series, name: str) -> np.ndarray:
     if not isinstance(values, pd.Series | pd.DataFrame) or not values.index.equals(index):
         raise must(name, "a Series on the bars' index", type(values).__name__)
@@ -192,8 +209,10 @@ def _aligned(index: pd.DatetimeIndex, values: pd.Series, name: str) -> np.ndarra
     return array
 
 
-def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None) -> None:
-    """Levels must come with rules that set a stop or target; risk sizing needs a stop-loss."""
+def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None,
+                probability: pd.Series | None = None) -> None:
+    """Levels must come with rules that set a stop or target; risk sizing needs a stop-loss;
+    sizing by probability needs the probabilities."""
     has_target = rules.take_profit_pips is not None or rules.take_profit_atr is not None
     sets_levels = rules.has_stop or has_target or rules.trails
     if levels is None and sets_levels:
@@ -204,6 +223,9 @@ def check_rules(sizing: Sizing, rules: ExitRules, levels: pd.DataFrame | None) -
     if rules.trails and levels is not None and TRAIL_COLUMN not in levels.columns:
         raise must("levels", f"a DataFrame with a {TRAIL_COLUMN!r} column when the rules set a "
                    "trailing stop (see exit_levels)", list(levels))
+    if sizing.by_probability and probability is None:
+        raise must("probability", "given (the judge's probabilities) when sizing by_probability; "
+                   "run with a judge, or size without by_probability", None)
     if sizing.risk_fraction is not None and not rules.has_stop:
         raise must(
             "risk_fraction", "used with a stop-loss (set stop_loss_pips or stop_loss_atr)",

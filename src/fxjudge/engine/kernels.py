@@ -225,6 +225,7 @@ def _open_nb(t, bars, orders, s, i, side, balance):
         units = 0.0
         if stop_distance > 0 and loss_rate > 0 and risk > 0:
             units = np.floor(risk / (stop_distance * loss_rate))
+    units = np.floor(units * orders.size_factor[signal_bar])  # `margin.sized_units`
     if units < 1:
         return _NO_SIZE, balance
     commission = s.commission_per_lot * units / s.lot_size

@@ -19,7 +19,7 @@ import pandas as pd
 from fxjudge.engine.costs import Account, Costs, Sizing, commission_account, slipped, swap_quote
 from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
 from fxjudge.engine.inputs import Market, Orders
-from fxjudge.engine.margin import position_units, stop_out_price, used_margin
+from fxjudge.engine.margin import position_units, sized_units, stop_out_price, used_margin
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,
@@ -135,6 +135,8 @@ class Ledger:
             stop_distance=o.stop_distance[signal_bar],
             loss_rate=m.rates.at(bar, stop),
         )
+        if o.size_factor is not None:
+            units = sized_units(units, o.size_factor[signal_bar])
         if units < 1:
             self.skipped[NO_SIZE] += 1
             return

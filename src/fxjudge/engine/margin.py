@@ -39,6 +39,15 @@ def position_units(
     return math.floor(risk / (stop_distance * loss_rate))
 
 
+def sized_units(units: float, factor: float) -> int:
+    """Whole units of an entry sized by a factor (`Sizing.by_probability`): floor(units x factor).
+
+    `units` are the sizing mode's whole units (`position_units`); the compiled kernel
+    (`kernels._open_nb`) computes the same product and floor.
+    """
+    return math.floor(units * factor)
+
+
 def used_margin(units: float, price: float, rate: float, leverage: float) -> float:
     """Margin a position ties up, in the account currency."""
     return units * price * rate / leverage

@@ -33,7 +33,13 @@ from fxjudge.judge.evaluation import JudgeReport, judge_report, permutation_impo
 from fxjudge.judge.importance import oos_importance
 from fxjudge.judge.labels import LabelCosts, label_candidates, label_horizon, lower_bars_for
 from fxjudge.judge.persist import load_model
-from fxjudge.judge.walkforward import make_judge, walk_forward
+from fxjudge.judge.sizing import (
+    average_uniqueness,
+    bet_size,
+    effective_sample_size,
+    label_uniqueness,
+)
+from fxjudge.judge.walkforward import candidate_weights, make_judge, walk_forward
 from fxjudge.signals.exits import ExitRules
 
 WALK_FORWARD = "walk-forward"
@@ -43,6 +49,7 @@ JUDGE_OPTIONS = {
     "random_state": 0, "label_max_bars": None, "importance_repeats": 5, "n_jobs": -1,
     "allow_param_change": False, "allow_before_training": False, "trusted_types": (),
     "features": "library",
+    "sample_weights": None,
 }
 #: The type of each option, for the run file's [judge] table (`fxjudge.runconfig`).
 JUDGE_OPTION_TYPES = {
@@ -50,7 +57,7 @@ JUDGE_OPTION_TYPES = {
     "min_train": int, "threshold": str | float, "cv_folds": int, "min_kept_fraction": float,
     "random_state": int, "label_max_bars": int | None, "importance_repeats": int,
     "n_jobs": int, "allow_param_change": bool, "allow_before_training": bool,
-    "trusted_types": list[str], "features": str | list[str],
+    "trusted_types": list[str], "features": str | list[str], "sample_weights": str | None,
 }
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
@@ -112,6 +119,8 @@ class Judgement:
     warnings: list[str] = field(default_factory=list)
     importance_periods: pd.DataFrame | None = None
     importance_groups: pd.DataFrame | None = None
+    #: each candidate's average uniqueness (AFML ch. 4) over its label's bars
+    uniqueness: pd.Series | None = None
 
     def probability_on(self, index: pd.DatetimeIndex) -> pd.Series:
         """The probability on every bar (NaN where no judged candidate), for the engine."""
@@ -129,6 +138,9 @@ class Judgement:
         report.importance = self.importance
         report.importance_periods = self.importance_periods
         report.importance_groups = self.importance_groups
+        if self.uniqueness is not None:  # next to the n of the tests: what the labels are worth
+            scored = (c["probability"].notna() & c["label"].notna()).to_numpy()
+            report.scores["n_effective"] = effective_sample_size(self.uniqueness[scored])
         return report
 
 
@@ -187,7 +199,7 @@ def judge_signals(
             cv_folds=options["cv_folds"], min_kept_fraction=options["min_kept_fraction"],
             random_state=options["random_state"], bar_times=bars.index,
             importance_repeats=options["importance_repeats"], n_jobs=options["n_jobs"],
-            progress=progress,
+            progress=progress, sample_weights=options["sample_weights"],
         )
         probability, taken, importance = found.probability, found.taken, found.importance
         extra = (found.importance_periods, found.importance_groups)
@@ -212,7 +224,9 @@ def judge_signals(
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None
     config["warnings"] = warnings
-    return Judgement(candidates, X, importance, config, warnings, *extra)
+    uniqueness = pd.Series(label_uniqueness(labels["signal_bar"], labels["exit_bar"], len(bars)),
+                           index=labels.index, name="uniqueness")
+    return Judgement(candidates, X, importance, config, warnings, *extra, uniqueness)
 
 
 def _one_period_importance(model, X: pd.DataFrame, labels: pd.DataFrame, scored: np.ndarray,
@@ -314,13 +328,16 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
     template = make_judge(options["estimator"], threshold=options["threshold"],
                           cv_folds=options["cv_folds"],
                           min_kept_fraction=options["min_kept_fraction"],
-                          random_state=options["random_state"])
+                          random_state=options["random_state"], embargo=options["embargo"])
     chosen = labels[rows]
+    weights = candidate_weights(labels, options["sample_weights"])
     return template.fit(X[rows], chosen["label"].to_numpy(dtype=int),
                         starts=chosen.index, ends=pd.DatetimeIndex(chosen["resolve_time"]),
-                        pnl=chosen["return_pips"].to_numpy(dtype=float))
+                        pnl=chosen["return_pips"].to_numpy(dtype=float),
+                        sample_weight=None if weights is None else weights[rows])
 
 
 __all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",
-           "Judgement", "LabelCosts", "fit_judge", "judge_settings", "judge_signals",
+           "Judgement", "LabelCosts", "average_uniqueness", "bet_size",
+           "effective_sample_size", "fit_judge", "judge_settings", "judge_signals",
            "label_candidates", "label_rule", "walk_forward"]

@@ -204,14 +204,17 @@ class JudgeReport:
     #: importance per walk-forward period and by group of correlated features (`importance`)
     importance_periods: pd.DataFrame | None = None
     importance_groups: pd.DataFrame | None = None
+    #: the judged run with each trade sized by its probability (`Sizing.by_probability`)
+    judge_sized: TradeStats | None = None
 
     def summary(self) -> dict:
         """Scalar numbers only, prefixed by their group (for tables, JSON and cards)."""
         out = {"n_not_judged": self.n_not_judged, "n_unresolved": self.n_unresolved}
         for group in ("scores", "precision", "random_filter"):
             out |= {f"{group}.{k}": v for k, v in getattr(self, group).items()}
-        for group in ("with_judge", "without_judge"):
-            out |= {f"{group}.{k}": v for k, v in vars(getattr(self, group)).items()}
+        for group in ("with_judge", "without_judge", "judge_sized"):
+            if getattr(self, group) is not None:
+                out |= {f"{group}.{k}": v for k, v in vars(getattr(self, group)).items()}
         return out
 
 

@@ -23,6 +23,13 @@ Decisions (docs/judge.md), for the next person:
   folds' out-of-fold scores (cross-fitting). AUC, Brier, log loss and the threshold are computed
   from these probabilities only, i.e. from the training data passed to `fit`, never from data
   the judge is later asked about.
+- Sample weights (`fit(sample_weight=...)`, the walk-forward's ``sample_weights="uniqueness"``:
+  AFML's average uniqueness, so that overlapping labels count as the independent observations
+  they are worth): given to the estimator's `fit` when it takes them (a Pipeline's last step by
+  ``step__sample_weight``); with `CalibratedClassifierCV` an estimator taking them directly
+  passes them to its calibrators too, a Pipeline does not; an estimator that takes none is
+  fitted unweighted (`sample_weighted_` False). Off by default: "hgb" with weights is the slow
+  path above.
 - Threshold (`threshold_`, applied as proba >= threshold_): not 0.5. A calibrated 0.5 means
   "a coin flip", and a strategy with a 2:1 payoff is profitable at a 40% win rate; where to cut
   depends on the payoff. "tune" (default) picks the cut maximising the total validation gain of
@@ -36,6 +43,7 @@ Decisions (docs/judge.md), for the next person:
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 
 import numpy as np
@@ -45,7 +53,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -118,6 +126,26 @@ def _score(model, X: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def weight_params(estimator, weights) -> dict | None:
+    """How `estimator.fit` takes per-row `weights`: ``{"sample_weight": w}`` when its `fit` has
+    that parameter, ``{"step__sample_weight": w}`` for a Pipeline whose last step's has (nested
+    pipelines: ``"outer__inner__sample_weight"``), else
+    None (the estimator cannot take weights: it is fitted unweighted)."""
+    if weights is None:
+        return None
+    if "sample_weight" in inspect.signature(estimator.fit).parameters:
+        return {"sample_weight": weights}
+    if isinstance(estimator, Pipeline):  # to its last step, through nested pipelines
+        name, last = estimator.steps[-1]
+        inner = None if last in (None, "passthrough") else weight_params(last, weights)
+        return None if inner is None else {f"{name}__{k}": v for k, v in inner.items()}
+    return None
+
+
+def _rows(params: dict, rows: np.ndarray) -> dict:
+    return {k: v[rows] for k, v in params.items()}
+
+
 def tune_threshold(proba, gain, min_kept_fraction: float) -> float:
     """Cut maximising the total `gain` of the candidates kept (proba >= cut).
 
@@ -138,14 +166,15 @@ class Judge(ClassifierMixin, BaseEstimator):
 
     Parameters are stored as given (sklearn's estimator contract, so `clone` and grid search
     work); see the module docstring for calibration and threshold rules. `cv_folds` validation
-    folds, purged of overlapping labels plus `embargo_pct` when `fit` gets `starts`/`ends`.
+    folds, purged of overlapping labels plus `embargo_pct` (a share of the rows) and `embargo`
+    (a duration, the walk-forward's) when `fit` gets `starts`/`ends`.
     Rows of X must be in time order. Fitted attributes: `model_`, `classes_` (the win is
     `classes_[1]`), `threshold_`, `validation_proba_` (NaN for rows never validated),
     `validation_scores_`, `n_features_in_` and, for DataFrames, `feature_names_in_`.
     """
 
     def __init__(self, estimator="hgb", calibration="sigmoid", threshold="tune", cv_folds=3,
-                 embargo_pct=0.0, min_kept_fraction=0.2, random_state=0):
+                 embargo_pct=0.0, min_kept_fraction=0.2, random_state=0, embargo=None):
         self.estimator = estimator
         self.calibration = calibration
         self.threshold = threshold
@@ -153,13 +182,18 @@ class Judge(ClassifierMixin, BaseEstimator):
         self.embargo_pct = embargo_pct
         self.min_kept_fraction = min_kept_fraction
         self.random_state = random_state
+        self.embargo = embargo
 
-    def fit(self, X, y, *, starts=None, ends=None, pnl=None):
+    def fit(self, X, y, *, starts=None, ends=None, pnl=None, sample_weight=None):
         """Fit, calibrate and choose the threshold on (X, y) alone; returns self.
 
         starts, ends: each row's label interval (signal time, resolution time); with them the
         validation folds are purged, without them `TimeSeriesSplit` is used. pnl: each row's net
         result as if taken (one unit: pips, R or money), the gain `threshold="tune"` maximises.
+        sample_weight: each row's weight (e.g. its average uniqueness, `judge.sizing`) for the
+        estimator's fit, when it takes one (see `weight_params`); `sample_weighted_` says
+        whether it did. The cross-fitted validation probabilities and the threshold stay
+        unweighted: they are about candidates as they come.
         """
         self._check_params()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
@@ -179,12 +213,20 @@ class Judge(ClassifierMixin, BaseEstimator):
                                      f"its {part} part ({len(rows)} candidates); give more "
                                      "candidates or lower `cv_folds`")
         base = self._base_estimator()
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if weights is not None and weights.shape != (len(y),):
+            raise must("sample_weight", f"one weight per row of X ({len(y)})", weights.shape)
+        params = weight_params(base, weights)
+        self.sample_weighted_ = params is not None
+        params = params or {}
         if self.calibration is None:
-            fold_models = [clone(base).fit(X[train], y[train]) for train, _ in splits]
-            self.model_ = clone(base).fit(X, y)
+            fold_models = [clone(base).fit(X[train], y[train], **_rows(params, train))
+                           for train, _ in splits]
+            self.model_ = clone(base).fit(X, y, **params)
         else:
             self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=splits)
-            fold_models = [pair.estimator for pair in self.model_.fit(X, y).calibrated_classifiers_]
+            fold_models = [pair.estimator for pair in
+                           self.model_.fit(X, y, **params).calibrated_classifiers_]
         self.validation_proba_ = self._out_of_fold(fold_models, splits, X, win)
         seen = ~np.isnan(self.validation_proba_)
         p, w = self.validation_proba_[seen], win[seen]
@@ -231,7 +273,7 @@ class Judge(ClassifierMixin, BaseEstimator):
             return list(TimeSeriesSplit(n_splits=self.cv_folds).split(np.zeros(n)))
         if starts is None or ends is None or len(starts) != n:
             raise must("starts", f"given with `ends`, one per row of X ({n})", "missing or other")
-        return purged_kfold(starts, ends, self.cv_folds, self.embargo_pct)
+        return purged_kfold(starts, ends, self.cv_folds, self.embargo_pct, self.embargo)
 
     def _base_estimator(self):
         if isinstance(self.estimator, str):

@@ -50,7 +50,7 @@ def _ordinal(values, name: str) -> np.ndarray:
 
 
 def purged_kfold(
-    starts, ends, k: int, embargo_pct: float = 0.0
+    starts, ends, k: int, embargo_pct: float = 0.0, embargo=None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """K contiguous, unshuffled folds whose training parts share no label time with the test part.
 
@@ -62,6 +62,9 @@ def purged_kfold(
     The embargo then also drops the first ceil(embargo_pct × n) observations that start after
     the span (their features may still reflect the test period); it is counted from the first
     observation purging would have kept, and any positive `embargo_pct` drops at least one.
+    `embargo` (a duration for times, a number for numbers; the walk-forward's embargo) drops,
+    besides, every observation that starts within `embargo` after the span: start in
+    (span end, span end + embargo].
 
     Returns one (train_idx, test_idx) pair of sorted integer positions per fold.
     """
@@ -78,14 +81,35 @@ def purged_kfold(
     if not 0 <= embargo_pct < 1:
         raise must("embargo_pct", "in [0, 1)", embargo_pct)
     embargo_n = math.ceil(embargo_pct * n - 1e-9)
+    gap = _gap(embargo, starts)
     folds = []
     for test in np.array_split(np.arange(n), k):
         span_start, span_end = start[test[0]], end[test].max()
         train = ~((start <= span_end) & (end >= span_start))
         first_after = int(np.searchsorted(start, span_end, side="right"))
         train[first_after : first_after + embargo_n] = False
+        if gap:
+            train[first_after : int(np.searchsorted(start, span_end + gap, side="right"))] = False
         folds.append((np.flatnonzero(train), test))
     return folds
+
+
+def _gap(embargo, starts) -> float:
+    """The embargo in the units of `_ordinal(starts)`: ns for times, else the number."""
+    if embargo is None:
+        return 0.0
+    if isinstance(pd.Index(starts), pd.DatetimeIndex):
+        try:
+            gap = float(pd.Timedelta(embargo).value)
+        except (TypeError, ValueError) as exc:
+            raise must("embargo", 'a duration such as "1D" or None', embargo) from exc
+    elif isinstance(embargo, int | float) and not isinstance(embargo, bool):
+        gap = float(embargo)
+    else:
+        raise must("embargo", "a number (the starts are numbers) or None", embargo)
+    if not gap >= 0:
+        raise must("embargo", "a duration >= 0", embargo)
+    return gap
 
 
 @dataclass(frozen=True, eq=False)

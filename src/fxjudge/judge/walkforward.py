@@ -2,7 +2,8 @@
 
 `walk_forward(features, labels, ...)` follows `splits.walk_forward_periods`: for each period a
 fresh `model.Judge` is fitted on the candidates whose labels resolved before the period starts
-(minus the embargo), inside the training window, and gives the period's candidates their
+(minus the embargo), inside the training window (its calibration folds and threshold purged
+and embargoed the same way), and gives the period's candidates their
 probability and veto (probability >= that judge's threshold, chosen on its training data only).
 Candidates in no judged period (before the first window holds `min_train` resolved labels, or in
 a period whose training set cannot be fitted) are **not judged**: probability NaN, and taken, as
@@ -39,6 +40,7 @@ from sklearn.pipeline import make_pipeline
 from fxjudge.errors import ModelError, must
 from fxjudge.judge.importance import Importance, oos_importance
 from fxjudge.judge.model import ESTIMATORS, Judge, make_estimator
+from fxjudge.judge.sizing import label_uniqueness
 from fxjudge.judge.splits import Period, walk_forward_periods
 
 Progress = Callable[[int, int], None]
@@ -66,11 +68,13 @@ class WalkForwardResult:
 
 def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_pct=0.0,
                min_kept_fraction: float = 0.2, random_state: int = 0,
-               calibration="sigmoid", estimator_params: dict | None = None) -> Judge:
+               calibration="sigmoid", estimator_params: dict | None = None,
+               embargo=None) -> Judge:
     """An unfitted `Judge`, with a median imputer in front of estimators that refuse NaN.
 
     The one place that composes the judge's estimators (the model files' allow-list,
-    `persist.saved_types`, is computed from it); `estimator_params` go to `make_estimator`.
+    `persist.saved_types`, is computed from it); `estimator_params` go to `make_estimator`;
+    `embargo` (a duration) is the walk-forward's, applied in the judge's inner purged folds.
     """
     params = estimator_params or {}
     if estimator == "hgb":
@@ -89,7 +93,8 @@ def make_judge(estimator="hgb", *, threshold="tune", cv_folds: int = 3, embargo_
                    "estimator", estimator)
     return Judge(estimator=model, calibration=calibration, threshold=threshold,
                  cv_folds=cv_folds, embargo_pct=embargo_pct,
-                 min_kept_fraction=min_kept_fraction, random_state=random_state)
+                 min_kept_fraction=min_kept_fraction, random_state=random_state,
+                 embargo=None if embargo is None else str(pd.Timedelta(embargo)))
 
 
 def _checked_labels(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
@@ -119,6 +124,7 @@ def walk_forward(
     importance_repeats: int = 5,
     n_jobs: int | None = 1,
     progress: Progress | None = None,
+    sample_weights: str | None = None,
 ) -> WalkForwardResult:
     """Judge every candidate with a model fitted only on labels resolved before its period.
 
@@ -129,6 +135,11 @@ def walk_forward(
     random_state: see `Judge`. importance_repeats: shuffles per feature (0: no importance).
     n_jobs: periods fitted in parallel processes (joblib; -1: every core); the results do not
     depend on it. progress(done, total) is called after each period, in time order.
+    sample_weights: None (unweighted, the default) or "uniqueness": each training candidate
+    weighted by its label's average uniqueness (AFML ch. 4, `sizing.label_uniqueness`, from
+    the labels' ``signal_bar`` and ``exit_bar``) when the estimator takes weights (see
+    `model.Judge.fit`). The concurrency of a bar counts only labels that started by then, so
+    the weights of a period's training rows use nothing after its start.
     """
     labels = _checked_labels(features, labels)
     times = pd.DatetimeIndex(features.index)
@@ -139,12 +150,15 @@ def walk_forward(
         embargo=embargo, min_train=min_train,
     )
     template = make_judge(estimator, threshold=threshold, cv_folds=cv_folds,
-                          min_kept_fraction=min_kept_fraction, random_state=random_state)
+                          min_kept_fraction=min_kept_fraction, random_state=random_state,
+                          embargo=embargo)
+    weights = candidate_weights(labels, sample_weights,
+                                None if bar_times is None else len(bar_times))
     n = len(features)
     proba, cut = np.full(n, np.nan), np.full(n, np.nan)
     pnl = labels["return_pips"].to_numpy(dtype=float)
     rows, fitted = [], []
-    tasks = (delayed(_judge_period)(template, features, y, times, ends, pnl, period)
+    tasks = (delayed(_judge_period)(template, features, y, times, ends, pnl, period, weights)
              for period in periods)
     workers = Parallel(n_jobs=n_jobs if len(periods) > 2 else 1, return_as="generator")
     for done, (period, judge, p, skipped) in enumerate(workers(tasks), start=1):
@@ -166,7 +180,7 @@ def walk_forward(
               "embargo": None if embargo is None else str(embargo), "min_train": min_train,
               "threshold": threshold, "cv_folds": cv_folds,
               "min_kept_fraction": min_kept_fraction, "random_state": random_state,
-              "features": list(features.columns)}
+              "sample_weights": sample_weights, "features": list(features.columns)}
     index = features.index
     return WalkForwardResult(
         probability=pd.Series(proba, index=index, name="probability"),
@@ -177,16 +191,34 @@ def walk_forward(
     )
 
 
-def _fit(template: Judge, X, y, starts, ends, pnl) -> Judge:
-    return clone(template).fit(X, y.astype(int), starts=starts, ends=ends, pnl=pnl)
+def candidate_weights(labels: pd.DataFrame, sample_weights: str | None,
+                      n_bars: int | None = None) -> np.ndarray | None:
+    """Each candidate's training weight: None, or its average uniqueness ("uniqueness")."""
+    if sample_weights is None:
+        return None
+    if sample_weights != "uniqueness":
+        raise must("sample_weights", 'None or "uniqueness"', sample_weights)
+    if not {"signal_bar", "exit_bar"} <= set(labels.columns):
+        raise must("labels", "a frame with signal_bar and exit_bar for sample_weights="
+                   '"uniqueness" (see label_candidates)', sorted(labels.columns))
+    exits = labels["exit_bar"].to_numpy(dtype=np.int64)
+    signal_bars = labels["signal_bar"].to_numpy(dtype=np.int64)
+    last = n_bars if n_bars is not None else int(max(exits.max(initial=0),
+                                                    signal_bars.max(initial=0))) + 1
+    return label_uniqueness(signal_bars, exits, last)
 
 
-def _judge_period(template: Judge, features, y, times, ends, pnl, period: Period):
+def _fit(template: Judge, X, y, starts, ends, pnl, weights=None) -> Judge:
+    return clone(template).fit(X, y.astype(int), starts=starts, ends=ends, pnl=pnl,
+                               sample_weight=weights)
+
+
+def _judge_period(template: Judge, features, y, times, ends, pnl, period: Period, weights=None):
     """Fit one period's judge and give its candidates their probability (a worker's task)."""
     train = period.train_idx
     try:
         judge = _fit(template, features.iloc[train], y[train], times[train], ends[train],
-                     pnl[train])
+                     pnl[train], None if weights is None else weights[train])
     except ModelError as exc:
         return period, None, None, str(exc)
     return period, judge, judge.predict_proba(features.iloc[period.judge_idx])[:, 1], ""

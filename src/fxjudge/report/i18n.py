@@ -53,6 +53,11 @@ EN: dict[str, str] = {
     "change": "Change",
     "without_short": "without judge",
     "with_short": "with judge",
+    "sized_short": "judge-sized",
+    "sized_net": "Net profit, veto only / judge-sized (judged period)",
+    "sized_sharpe": "Sharpe, veto only / judge-sized (judged period)",
+    "sized_drawdown": "Max drawdown, veto only / judge-sized (judged period)",
+    "n_effective": "Effective sample size (sum of the labels' average uniqueness)",
     "kpi_title": "Key figures",
     "all_stats": "All statistics",
     "statistic": "Statistic",
@@ -262,9 +267,10 @@ EN: dict[str, str] = {
     "term_title": "{strategy} on {pair} {timeframe}",
     "term_title_judged": "{strategy} on {pair} {timeframe}: with and without the judge",
     "term_oos": "Out of sample (from {date})",
-    "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates ({not_judged} not "
-                  "judged), Brier {brier}; kept {kept} ({fraction}), win rate of kept "
-                  "{precision} against {base} for all (random-filter p = {p})",
+    "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates (worth {n_eff} "
+                  "independent ones by their overlap; {not_judged} not judged), Brier "
+                  "{brier}; kept {kept} ({fraction}), win rate of kept {precision} against "
+                  "{base} for all (random-filter p = {p})",
     "term_report": "report",
     "term_open": "Open {report} in a browser; all runs: {index}",
     "reason_stop_loss": "stop_loss",
@@ -339,6 +345,11 @@ JA: dict[str, str] = {
     "change": "差",
     "without_short": "判定なし",
     "with_short": "判定あり",
+    "sized_short": "判定でサイズ調整",
+    "sized_net": "純損益：拒否のみ / 判定でサイズ調整（判定期間）",
+    "sized_sharpe": "シャープレシオ：拒否のみ / 判定でサイズ調整（判定期間）",
+    "sized_drawdown": "最大ドローダウン：拒否のみ / 判定でサイズ調整（判定期間）",
+    "n_effective": "有効サンプルサイズ（ラベルの平均独自性の和）",
     "kpi_title": "主要指標",
     "all_stats": "全統計量",
     "statistic": "統計量",
@@ -542,9 +553,10 @@ JA: dict[str, str] = {
     "term_title": "{strategy}（{pair} {timeframe}）",
     "term_title_judged": "{strategy}（{pair} {timeframe}）：判定なしと判定あり",
     "term_oos": "アウトオブサンプル（{date}から）",
-    "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、判定しなかった候補 "
-                  "{not_judged}件）、ブライアスコア {brier}。採用 {kept}件（{fraction}）、採用"
-                  "した取引の勝率 {precision}、全候補では {base}（ランダムフィルターのp値 = {p}）",
+    "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、重なりを考慮した"
+                  "有効数 {n_eff}件、判定しなかった候補 {not_judged}件）、ブライアスコア "
+                  "{brier}。採用 {kept}件（{fraction}）、採用した取引の勝率 {precision}、"
+                  "全候補では {base}（ランダムフィルターのp値 = {p}）",
     "term_report": "レポート",
     "term_open": "{report} をブラウザで開いてください。すべての実行：{index}",
     "reason_stop_loss": "損切り",

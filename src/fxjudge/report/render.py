@@ -389,8 +389,33 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
          rf.get("undefined_reason", "")),
         (t["mean_pnl_p_value"], fmt.p_value(rf.get("mean_pnl_p_value")), ""),
     ]
+    if "n_effective" in s:  # next to the n of the tests above
+        rows.insert(4, (t["n_effective"], fmt.number(s.get("n_effective"), 1), ""))
+    if result.judge_sized is not None and report.judge_sized is not None:
+        rows += _sized_rows(result, report, t)
     return {"charts": figures, "rows": rows, "has_importance": has_importance,
             "config_toml": tomli_w.dumps(toml_safe(result.judge_config))}
+
+
+def _sized_rows(result: JudgedResult, report, t: dict) -> list[tuple[str, str, str]]:
+    """The veto-only run against the judge-sized one, over the judged period."""
+    since = result.judge_config.get("trade_stats_from")
+
+    def net(run: BacktestResult) -> float:
+        trades = run.trades
+        if since is not None:
+            trades = trades[trades["entry_time"] >= pd.Timestamp(since)]
+        return float(trades["net_account"].sum())
+
+    veto, sized = report.with_judge, report.judge_sized
+    currency = result.with_judge.currency
+    return [
+        (t["sized_net"], f"{fmt.money(net(result.with_judge), currency)} / "
+                         f"{fmt.money(net(result.judge_sized), currency)}", ""),
+        (t["sized_sharpe"], f"{fmt.number(veto.sharpe, 2)} / {fmt.number(sized.sharpe, 2)}", ""),
+        (t["sized_drawdown"], f"{fmt.percent(_times100(veto.max_drawdown))} / "
+                              f"{fmt.percent(_times100(sized.max_drawdown))}", ""),
+    ]
 
 
 def _times100(value):

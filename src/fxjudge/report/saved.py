@@ -84,7 +84,8 @@ def _load_judged(folder: Path) -> JudgedResult:
     saved = _read_json(folder / "judge.json")
     summary = {k: (math.nan if v is None else v) for k, v in saved.get("summary", {}).items()}
     groups: dict[str, dict] = {g: {} for g in ("scores", "precision", "random_filter",
-                                               "with_judge", "without_judge")}
+                                               "with_judge", "without_judge",
+                                               "judge_sized")}
     for key, value in summary.items():
         group, _, name = key.partition(".")
         if group in groups:
@@ -102,10 +103,14 @@ def _load_judged(folder: Path) -> JudgedResult:
         importance_periods=periods, importance_groups=by_group,
         with_judge=TradeStats(**_known_fields(groups["with_judge"])),
         without_judge=TradeStats(**_known_fields(groups["without_judge"])),
+        judge_sized=TradeStats(**_known_fields(groups["judge_sized"]))
+        if groups["judge_sized"] else None,
     )
+    sized = folder / "judge_sized"
     return JudgedResult(without_judge=load_backtest(folder / "without_judge"),
                         with_judge=load_backtest(folder / "with_judge"), candidates=candidates,
-                        judge=report, judge_config=saved.get("config", {}) or {})
+                        judge=report, judge_config=saved.get("config", {}) or {},
+                        judge_sized=load_backtest(sized) if sized.exists() else None)
 
 
 def _known_fields(values: dict) -> dict:

@@ -12,6 +12,8 @@ The contract between the judge (issue 4) and the report (issue 5):
   in pips), ``resolve_time`` and ``barrier`` ("stop_loss", "take_profit", "time", ...);
 - `judge` is the `JudgeReport` (out-of-sample scores, calibration, precision against the base
   rate and against a random filter, importance, with/without statistics);
+- `judge_sized` (sizing by probability only, else None) is the judged run again with each taken
+  trade sized by the judge's probability (AFML's bet size); `with_judge` is then veto-only;
 - `judge_config` says how the judge was made (model, retrain period, train window, threshold
   rule, features), so the run can be reproduced.
 """
@@ -40,6 +42,9 @@ class JudgedResult:
     candidates: pd.DataFrame
     judge: JudgeReport
     judge_config: dict = field(default_factory=dict)
+    #: the judged run with each taken trade sized by its probability (``[sizing]
+    #: by_probability``), None otherwise; `with_judge` is then the veto-only run
+    judge_sized: BacktestResult | None = None
 
     @property
     def config(self) -> dict:
@@ -91,6 +96,8 @@ class JudgedResult:
         (folder / "config.toml").write_text(tomli_w.dumps(toml_safe(self.config)))
         self.without_judge.save(folder / "without_judge", equity_csv=equity_csv)
         self.with_judge.save(folder / "with_judge", equity_csv=equity_csv)
+        if self.judge_sized is not None:
+            self.judge_sized.save(folder / "judge_sized", equity_csv=equity_csv)
         self.candidates.to_csv(folder / "candidates.csv", index_label="time")
         for name, table in (("importance", self.judge.importance),
                             ("importance_periods", self.judge.importance_periods),
