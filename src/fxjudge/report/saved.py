@@ -8,9 +8,10 @@ The layout is what `BacktestResult.save` and `JudgedResult.save` write:
   ``judge.json`` (the `JudgeReport.summary()` scalars and the judge's configuration), and
   ``importance.csv`` when the run computed feature importance.
 
-The `JudgeReport` is rebuilt from ``judge.json``; its calibration table, a pure function of the
-saved candidates' probabilities and labels, is recomputed from ``candidates.csv``. Statistics are
-recomputed from trades and equity by the same pure functions that made ``stats.json``.
+The `JudgeReport` is rebuilt from ``judge.json``; its calibration and uplift tables, pure
+functions of the saved candidates' probabilities, labels and results, are recomputed from
+``candidates.csv``. Statistics are recomputed from trades and equity by the same pure
+functions that made ``stats.json``.
 
 `load_price_bars` finds the bars a run was made on (its ``data.source``), for the price chart.
 """
@@ -27,6 +28,7 @@ import pandas as pd
 from fxjudge import config as project_config
 from fxjudge.errors import DataError, FxJudgeError
 from fxjudge.judge.evaluation import JudgeReport, TradeStats, calibration_table
+from fxjudge.judge.verdict import uplift_table
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import EQUITY_FILE, PERIODS_PER_YEAR, BacktestResult
 
@@ -83,12 +85,14 @@ def _load_judged(folder: Path) -> JudgedResult:
     saved = _read_json(folder / "judge.json")
     summary = {k: (math.nan if v is None else v) for k, v in saved.get("summary", {}).items()}
     groups: dict[str, dict] = {g: {} for g in ("scores", "precision", "random_filter",
-                                               "with_judge", "without_judge")}
+                                               "rank_test", "pnl_test", "with_judge",
+                                               "without_judge")}
     for key, value in summary.items():
         group, _, name = key.partition(".")
         if group in groups:
             groups[group][name] = value
     judged = candidates[candidates["probability"].notna() & candidates["label"].notna()]
+    paid = judged[judged["label_return"].notna()] if "label_return" in judged else judged[:0]
     importance = None
     if (folder / "importance.csv").exists():
         importance = pd.read_csv(folder / "importance.csv", index_col=0)
@@ -100,6 +104,9 @@ def _load_judged(folder: Path) -> JudgedResult:
         n_unresolved=int(summary.get("n_unresolved", 0) or 0), importance=importance,
         with_judge=TradeStats(**_known_fields(groups["with_judge"])),
         without_judge=TradeStats(**_known_fields(groups["without_judge"])),
+        rank_test=groups["rank_test"], pnl_test=groups["pnl_test"],
+        outcome=str(summary.get("outcome", "not_judged")),
+        uplift=uplift_table(paid["probability"], paid["label_return"]) if len(paid) else None,
     )
     return JudgedResult(without_judge=load_backtest(folder / "without_judge"),
                         with_judge=load_backtest(folder / "with_judge"), candidates=candidates,

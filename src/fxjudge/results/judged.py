@@ -13,11 +13,16 @@ The contract between the judge (issue 4) and the report (issue 5):
 - `judge` is the `JudgeReport` (out-of-sample scores, calibration, precision against the base
   rate and against a random filter, importance, with/without statistics);
 - `judge_config` says how the judge was made (model, retrain period, train window, threshold
-  rule, features), so the run can be reproduced.
+  rule, features), so the run can be reproduced; its ``oos_start`` is where the judged period
+  begins (the first candidate with an out-of-sample probability; None: nothing was judged).
+
+The headline is the judged period (`judged_period`): before ``oos_start`` no candidate was
+judged, both runs took the same trades, and that warm-up is reported on its own (`warm_up`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass, field
@@ -40,6 +45,30 @@ class JudgedResult:
     candidates: pd.DataFrame
     judge: JudgeReport
     judge_config: dict = field(default_factory=dict)
+
+    @property
+    def judged_since(self) -> pd.Timestamp | None:
+        """Where the judged period begins (None: no candidate was judged)."""
+        since = self.judge_config.get("oos_start")
+        return None if since is None else pd.Timestamp(since)
+
+    def judged_period(self) -> tuple[BacktestResult, BacktestResult]:
+        """Both runs, without and with the judge, from `judged_since` on (`cut_from`); the
+        whole runs when nothing was judged."""
+        since = self.judged_since
+        if since is None:
+            return self.without_judge, self.with_judge
+        return cut_from(self.without_judge, since), cut_from(self.with_judge, since)
+
+    def warm_up(self) -> tuple[int, float] | None:
+        """Trades entered before the judged period and the net profit of the equity until it
+        (the same in both runs); None when nothing was judged."""
+        since = self.judged_since
+        if since is None:
+            return None
+        run = self.without_judge
+        trades = run.trades[run.trades["entry_time"] < since] if len(run.trades) else run.trades
+        return len(trades), _equity_before(run, since) - _balance(run)
 
     @property
     def config(self) -> dict:
@@ -99,3 +128,29 @@ class JudgedResult:
             json.dumps({"summary": summary, "config": self.judge_config}, indent=2, default=str)
         )
         return folder
+
+
+def _balance(run: BacktestResult) -> float:
+    return float(run.config.get("account", {}).get("balance", 0.0))
+
+
+def _equity_before(run: BacktestResult, since: pd.Timestamp) -> float:
+    equity = run.equity["equity"]
+    before = equity[equity.index < since]
+    return float(before.iloc[-1]) if len(before) else _balance(run)
+
+
+def cut_from(run: BacktestResult, since: pd.Timestamp) -> BacktestResult:
+    """`run` from `since` on: trades entered from then, equity from then, and the balance it
+    started with there (so net profit, returns, drawdown, Sharpe, PSR and DSR are the period's).
+
+    A position open at `since` (entered in the warm-up, the same in both runs) counts in the
+    period's equity from `since` on, not in its trades.
+    """
+    config = copy.deepcopy(run.config)
+    config.setdefault("account", {})["balance"] = _equity_before(run, since)
+    config.setdefault("data", {})["start"] = since.isoformat()
+    trades = run.trades[run.trades["entry_time"] >= since] if len(run.trades) else run.trades
+    return BacktestResult(trades=trades.reset_index(drop=True),
+                          equity=run.equity[run.equity.index >= since], config=config,
+                          notes=list(run.notes), periods_per_year=run.periods_per_year)
