@@ -287,8 +287,9 @@ EN: dict[str, str] = {
     "term_title_judged": "{strategy} on {pair} {timeframe}: with and without the judge",
     "term_oos": "Out of sample (from {date})",
     "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates ({not_judged} not "
-                  "judged), Brier {brier}; kept {kept} ({fraction}), win rate of kept "
-                  "{precision} against {base} for all (random-filter p = {p})",
+                  "judged), rank test p = {rank_p}, Brier {brier}; kept {kept} ({fraction}), "
+                  "P&L test p = {pnl_p}; win rate of kept {precision} against {base} for all "
+                  "(precision p = {p})",
     "term_report": "report",
     "term_open": "Open {report} in a browser; all runs: {index}",
     "reason_stop_loss": "stop_loss",
@@ -589,8 +590,9 @@ JA: dict[str, str] = {
     "term_title_judged": "{strategy}（{pair} {timeframe}）：判定なしと判定あり",
     "term_oos": "アウトオブサンプル（{date}から）",
     "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、判定しなかった候補 "
-                  "{not_judged}件）、ブライアスコア {brier}。採用 {kept}件（{fraction}）、採用"
-                  "した取引の勝率 {precision}、全候補では {base}（ランダムフィルターのp値 = {p}）",
+                  "{not_judged}件）、順位検定 p = {rank_p}、ブライアスコア {brier}。採用 {kept}件"
+                  "（{fraction}）、損益検定 p = {pnl_p}。採用した取引の勝率 {precision}、全候補"
+                  "では {base}（勝率のp値 = {p}）",
     "term_report": "レポート",
     "term_open": "{report} をブラウザで開いてください。すべての実行：{index}",
     "reason_stop_loss": "損切り",

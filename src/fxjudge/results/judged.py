@@ -10,8 +10,9 @@ The contract between the judge (issue 4) and the report (issue 5):
   first walk-forward window), ``taken`` (bool: in the judged run's entries), ``judged`` (bool),
   ``label`` (1/0, NaN when unresolved), ``label_return`` (the candidate's net result taken alone,
   in pips), ``resolve_time`` and ``barrier`` ("stop_loss", "take_profit", "time", ...);
-- `judge` is the `JudgeReport` (out-of-sample scores, calibration, precision against the base
-  rate and against a random filter, importance, with/without statistics);
+- `judge` is the `JudgeReport` (out-of-sample scores, calibration, the verdict's rank and P&L
+  tests and outcome, the uplift table, precision against the base rate and against a random
+  filter, importance, with/without statistics);
 - `judge_config` says how the judge was made (model, retrain period, train window, threshold
   rule, features), so the run can be reproduced; its ``oos_start`` is where the judged period
   begins (the first candidate with an out-of-sample probability; None: nothing was judged).
@@ -104,10 +105,14 @@ class JudgedResult:
         )
         scores, precision = self.judge.scores, self.judge.precision
         p_value = self.judge.random_filter.get("precision_p_value", math.nan)
-        line = (f"out-of-sample AUC {scores.get('auc', math.nan):.3f} on {scores.get('n', 0):,} "
-                f"judged candidates; kept {precision.get('n_taken', 0):,}, win rate "
-                f"{precision.get('precision_taken', math.nan):.1%} against "
-                f"{precision.get('base_rate', math.nan):.1%} (random-filter p = {p_value:.3f})")
+        rank_p = self.judge.rank_test.get("p_value", math.nan)
+        pnl_p = self.judge.pnl_test.get("p_value", math.nan)
+        line = (f"verdict: {self.judge.outcome.replace('_', ' ')}; out-of-sample AUC "
+                f"{scores.get('auc', math.nan):.3f} on {scores.get('n', 0):,} judged candidates "
+                f"(rank test p = {rank_p:.3f}); kept {precision.get('n_taken', 0):,} (P&L test "
+                f"p = {pnl_p:.3f}), win rate {precision.get('precision_taken', math.nan):.1%} "
+                f"against {precision.get('base_rate', math.nan):.1%} (precision p = "
+                f"{p_value:.3f})")
         return (f"<div><table><tr><th></th><th>without judge</th><th>with judge</th></tr>{rows}"
                 f"</table><p>{escape(line)}</p></div>")
 
