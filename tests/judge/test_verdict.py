@@ -105,3 +105,9 @@ def test_the_judge_report_carries_the_verdict_tests():
     assert report.rank_test["n"] == 299 and report.rank_test["p_value"] < 0.01
     assert report.pnl_test["p_value"] < 0.01 and report.outcome == "helped"
     assert report.summary()["rank_test.auc"] == 1.0
+
+
+def test_nothing_judged_is_said_as_such():
+    report = judge_report([np.nan] * 4, [1, 0, 1, 0], [True] * 4, [1.0, -1.0, 1.0, -1.0])
+    assert report.outcome == "not_judged" and report.uplift.empty
+    assert report.rank_test["undefined_reason"] == "no judged candidates with a known outcome"

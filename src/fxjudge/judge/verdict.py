@@ -71,6 +71,8 @@ def rank_test(prob, label, *, n_shifts: int = 999, min_gap: int | None = None) -
     n, wins = len(y), int(y.sum())
     out = {"statistic": "auc", "n": n, "auc": math.nan, "p_value": math.nan, "n_null": 0,
            "null_q50": math.nan, "null_q95": math.nan, "undefined_reason": ""}
+    if n == 0:
+        return out | {"undefined_reason": "no judged candidates with a known outcome"}
     if wins == 0 or wins == n:
         return out | {"undefined_reason": "the rank test needs wins and losses"}
     shifts = shift_grid(n, n_shifts, min_gap)

@@ -372,8 +372,9 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
         chart("roc", judge_charts.roc_figure(candidates, report, t), wide=False),
         chart("threshold", judge_charts.threshold_figure(candidates, chosen, t), wide=False),
         chart("precision", judge_charts.precision_figure(report, t), wide=False),
-        chart("uplift", judge_charts.uplift_figure(report, t)),
     ]
+    uplift = judge_charts.uplift_figure(report, t)
+    figures.append(chart("uplift", uplift, "" if uplift is not None else t["uplift_missing"]))
     has_importance = report.importance is not None and len(report.importance) > 0
     if has_importance:
         figures.append(chart("importance",
