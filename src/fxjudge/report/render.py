@@ -373,8 +373,8 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
         chart("threshold", judge_charts.threshold_figure(candidates, chosen, t), wide=False),
         chart("precision", judge_charts.precision_figure(report, t), wide=False),
     ]
-    uplift = judge_charts.uplift_figure(report, t)
-    figures.append(chart("uplift", uplift, "" if uplift is not None else t["uplift_missing"]))
+    curve = judge_charts.uplift_figure(report, t)
+    figures.append(chart("uplift", curve, "" if curve is not None else t["uplift_missing"]))
     has_importance = report.importance is not None and len(report.importance) > 0
     if has_importance:
         figures.append(chart("importance",
