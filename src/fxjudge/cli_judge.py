@@ -152,6 +152,8 @@ def print_judged(result, t: dict) -> None:
         brier=_fmt(s["brier"], ".4f"), kept=f"{p['n_taken']:,}",
         fraction=_fmt(p["kept_fraction"], ".0%"), precision=_fmt(p["precision_taken"], ".1%"),
         base=_fmt(p["base_rate"], ".1%"),
+        rank_p=_fmt(report.rank_test.get("p_value"), ".3f"),
+        pnl_p=_fmt(report.pnl_test.get("p_value"), ".3f"),
         p=_fmt(report.random_filter.get("precision_p_value"), ".3f")))
     for warning in result.judge_config.get("warnings") or []:
         say_warning(warning)

@@ -14,6 +14,7 @@ import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from fxjudge.errors import ConfigError
+from fxjudge.judge.verdict import verdict_outcome
 from fxjudge.report import fmt, render_report
 from fxjudge.report.downsample import minmax_indices
 from fxjudge.report.i18n import EN, JA, labels
@@ -64,13 +65,30 @@ def test_a_plain_run_says_it_was_not_judged(reports):
 
 def test_a_judged_run_has_the_verdict_and_the_judge_section(reports, judged_result):
     text = html(reports, "20170102-judged")
-    p = judged_result.judge.random_filter["precision_p_value"]
+    report = judged_result.judge
+    p = report.rank_test["p_value"]
     assert p >= 0.05  # this small sample gives the judge nothing to find
-    assert "Not enough evidence" in text and f"p = {p:.3f}" in text
-    for chart in ("calibration", "roc", "threshold", "precision", "importance",
+    assert "Not enough evidence" in text and f"rank test p = {p:.3f}" in text
+    assert 'id="verdict-tests"' in text and 'id="verdict-precision"' in text
+    assert "Secondary: precision" in text and "Warm-up before it" in text
+    for chart in ("calibration", "roc", "threshold", "precision", "uplift", "importance",
                   "importance-groups", "importance-periods", "price",
                   "equity", "monthly", "distribution", "by-hour", "by-weekday"):
         assert f'data-figure="{chart}"' in text, chart
+    for key in ("rank_test_p", "pnl_test_p", "mean_pips_kept"):
+        assert EN[key].replace("&", "&amp;") in text, key
+
+
+def test_the_headline_is_the_judged_period(judged_result):
+    without, with_judge = judged_result.judged_period()
+    since = judged_result.judged_since
+    assert since is not None and (without.trades["entry_time"] >= since).all()
+    assert without.equity.index[0] >= since and with_judge.equity.index[0] >= since
+    trades, net = judged_result.warm_up()
+    whole = judged_result.without_judge
+    assert trades + len(without.trades) == len(whole.trades)
+    assert net + without.stats["net_profit"] == pytest.approx(whole.stats["net_profit"])
+    assert with_judge.config["account"]["balance"] == without.config["account"]["balance"]
 
 
 def test_user_text_is_escaped_everywhere(reports):
@@ -104,37 +122,65 @@ def test_price_chart_left_out_with_the_reason_when_the_prices_are_gone(plain_res
     assert 'data-figure="price"' not in text
 
 
-def report_stub(p_value, precision=0.6, base=0.5):
+def report_stub(rank_p, pnl_p=0.01, total_kept=50.0, outcome=None):
+    if outcome is None:
+        outcome = verdict_outcome({"n": 100, "p_value": rank_p},
+                                  {"p_value": pnl_p, "total_kept": total_kept})
     return SimpleNamespace(
-        random_filter={"precision_p_value": p_value, "precision_random_q5": 0.4,
+        random_filter={"precision_p_value": 0.03, "precision_random_q5": 0.4,
                        "precision_random_q50": 0.5, "precision_random_q95": 0.6},
-        precision={"precision_taken": precision, "base_rate": base, "n_taken": 30,
-                   "n_candidates": 100})
+        precision={"precision_taken": 0.6, "base_rate": 0.5, "n_taken": 30,
+                   "n_candidates": 100},
+        rank_test={"n": 100, "auc": 0.6, "p_value": rank_p, "n_null": 91, "null_q50": 0.5,
+                   "null_q95": 0.56},
+        pnl_test={"n": 100, "n_kept": 30, "mean_kept": 1.5, "mean_all": 0.2,
+                  "total_kept": total_kept, "random_q5": -1.0, "random_q95": 1.2,
+                  "p_value": pnl_p},
+        outcome=outcome)
 
 
 def stats(net, trades=10.0, expectancy_pips=2.0):
     return {"net_profit": net, "sharpe": 1.0, "profit_factor": 1.2, "max_drawdown_pct": 5.0,
-            "win_rate": 0.5, "trades": trades, "expectancy_pips": expectancy_pips}
+            "win_rate": 0.5, "trades": trades, "expectancy_pips": expectancy_pips, "psr": 0.7}
 
 
-def test_verdict_needs_p_below_005_and_says_whether_it_paid():
+def test_verdict_leads_with_the_rank_test_and_needs_the_pnl_test_to_say_helped():
     t = labels("en")
-    helped = judge_verdict(stats(150_000), stats(100_000), report_stub(0.01), "JPY", t)
+    helped = judge_verdict(stats(150_000, 8, 3.0), stats(100_000), report_stub(0.01), "JPY", t)
     assert helped.tone == "good" and "+50,000 JPY" in helped.headline
-    assert "p = 0.010" in helped.headline
-    mixed = judge_verdict(stats(90_000), stats(100_000), report_stub(0.0001), "JPY", t)
-    assert mixed.tone == "bad" and "p = < 0.001" in mixed.headline
+    assert "rank test p = 0.010" in helped.headline and "P&L test p = 0.010" in helped.headline
+    assert "AUC 0.600 on 100 judged trades against 91 circular shifts" in helped.detail
+    assert "60.0 %" in helped.secondary and "30 of 100" in helped.secondary
+    assert helped.rows[0] == ("Net profit", "100,000 JPY", "150,000 JPY", "+50,000 JPY")
     luck = judge_verdict(stats(150_000, 4, -1.5), stats(100_000, 12, -1.0), report_stub(0.2),
                          "JPY", t)
     assert luck.tone == "neutral" and luck.headline.startswith("Not enough evidence")
-    # fewer trades of a losing strategy: the headline says what a trade earned
     assert "with 12 → 4 trades; per trade, -1.0 → -1.5 pips" in luck.headline
     undefined = judge_verdict(stats(150_000), stats(100_000), report_stub(math.nan), "JPY", t)
     assert undefined.tone == "neutral"
-    assert "60.0 %" in helped.detail and "50.0 %" in helped.detail and "30 of 100" in helped.detail
-    assert helped.rows[0] == ("Net profit", "100,000 JPY", "150,000 JPY", "+50,000 JPY")
+    no_pay = judge_verdict(stats(150_000), stats(100_000), report_stub(0.001, pnl_p=0.3),
+                           "JPY", t)
+    assert no_pay.tone == "bad" and "P&L test p = 0.300" in no_pay.headline
     worse = judge_verdict(stats(1.0) | {"win_rate": 0.45}, stats(1.0), report_stub(0.2), "JPY", t)
     assert dict((r[0], r[3]) for r in worse.rows)["Win rate"] == "-5.0 pp"
+
+
+def test_a_losing_strategy_that_only_trades_less_is_never_helped():
+    t = labels("en")
+    # the kept trades lose in total: the judge ranks, but it did not help
+    losing = judge_verdict(stats(-20_000, 4, -1.0), stats(-60_000, 12, -1.0),
+                           report_stub(0.001, pnl_p=0.001, total_kept=-40.0), "JPY", t)
+    assert losing.tone == "bad" and "still lose in total (-40.0 pips)" in losing.headline
+    # both tests reject, yet with positions the judged run earns no more per trade, or loses
+    same = judge_verdict(stats(-20_000, 4, -1.0), stats(-60_000, 12, -1.0),
+                         report_stub(0.001), "JPY", t)
+    assert same.tone == "bad" and "fewer trades are all it changed" in same.headline
+
+
+def test_nothing_judged_gives_no_verdict():
+    verdict = judge_verdict(stats(1.0), stats(1.0), report_stub(math.nan, outcome="not_judged"),
+                            "JPY", labels("en"))
+    assert verdict.headline == EN["verdict_nothing_judged"] and verdict.rows == []
 
 
 def test_roc_points_equal_scikit_learn_with_ties():

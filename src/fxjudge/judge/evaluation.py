@@ -22,6 +22,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from fxjudge.errors import ModelError, must
+from fxjudge.judge.verdict import verdict_tests
 
 
 def _judged(prob, label) -> tuple[np.ndarray, np.ndarray]:
@@ -206,11 +207,17 @@ class JudgeReport:
     importance_groups: pd.DataFrame | None = None
     #: the judged run with each trade sized by its probability (`Sizing.by_probability`)
     judge_sized: TradeStats | None = None
+    #: the verdict's tests (`fxjudge.judge.verdict`): rank test, P&L test, their outcome
+    rank_test: dict = field(default_factory=dict)
+    pnl_test: dict = field(default_factory=dict)
+    outcome: str = "not_judged"
+    uplift: pd.DataFrame | None = None
 
     def summary(self) -> dict:
         """Scalar numbers only, prefixed by their group (for tables, JSON and cards)."""
-        out = {"n_not_judged": self.n_not_judged, "n_unresolved": self.n_unresolved}
-        for group in ("scores", "precision", "random_filter"):
+        out = {"n_not_judged": self.n_not_judged, "n_unresolved": self.n_unresolved,
+               "outcome": self.outcome}
+        for group in ("scores", "precision", "random_filter", "rank_test", "pnl_test"):
             out |= {f"{group}.{k}": v for k, v in getattr(self, group).items()}
         for group in ("with_judge", "without_judge", "judge_sized"):
             if getattr(self, group) is not None:
@@ -221,7 +228,9 @@ class JudgeReport:
 def judge_report(prob, label, taken, pnl=None, *, bins: int = 10, n_draws: int = 10_000,
                  seed: int = 0) -> JudgeReport:
     """Build a `JudgeReport` on the judged (finite `prob`), resolved (finite `label`) candidates
-    of one backtest; the others are counted in `n_not_judged` and `n_unresolved`."""
+    of one backtest; the others are counted in `n_not_judged` and `n_unresolved`. With `pnl`,
+    the verdict's tests too (`fxjudge.judge.verdict`: rank test, P&L test, outcome, uplift);
+    the candidates must then be in time order."""
     prob = np.asarray(prob, dtype=float)
     label = np.asarray(label, dtype=float)
     kept = np.asarray(taken, dtype=bool)
@@ -233,6 +242,13 @@ def judge_report(prob, label, taken, pnl=None, *, bins: int = 10, n_draws: int =
     use = judged & resolved
     label, kept, prob = label[use], kept[use], prob[use]
     values = None if values is None else values[use]
+    tests = {}
+    if values is not None:
+        ok = ~np.isnan(values)
+        tests = verdict_tests(prob[ok], label[ok], values[ok], kept[ok], n_draws=n_draws,
+                              seed=seed)
+        tests = {"rank_test": tests["rank"], "pnl_test": tests["pnl"],
+                 "outcome": tests["outcome"], "uplift": tests["uplift"]}
     return JudgeReport(
         scores=probability_scores(prob, label),
         precision=precision_vs_base(label, kept),
@@ -240,4 +256,5 @@ def judge_report(prob, label, taken, pnl=None, *, bins: int = 10, n_draws: int =
         calibration=calibration_table(prob, label, bins=bins),
         n_not_judged=int((~judged).sum()),
         n_unresolved=int((judged & ~resolved).sum()),
+        **tests,
     )

@@ -52,8 +52,8 @@ class WalkForwardResult:
 
     Series are on the candidates' index. `periods` has one row per period with enough
     training labels: judge_start, judge_end, fit_until, n_train, n_judged, threshold,
-    validation_auc, and `skipped` (why its judge could not be fitted; its candidates are then
-    not judged).
+    validation_auc, inverted_calibrators (see `inverted_calibrators`), and `skipped` (why its
+    judge could not be fitted; its candidates are then not judged).
     """
 
     probability: pd.Series
@@ -225,7 +225,14 @@ def _judge_period(template: Judge, features, y, times, ends, pnl, period: Period
 
 
 _PERIOD_COLUMNS = ["judge_start", "judge_end", "fit_until", "n_train", "n_judged", "threshold",
-                   "validation_auc", "skipped"]
+                   "validation_auc", "inverted_calibrators", "skipped"]
+
+
+def inverted_calibrators(judge: Judge) -> int:
+    """How many of the judge's sigmoid calibrators decrease with the fold model's score (so
+    invert its ranking): a diagnostic of calibration on small folds (benchmarks/bench_verdict)."""
+    pairs = getattr(judge.model_, "calibrated_classifiers_", [])
+    return sum(1 for pair in pairs for c in pair.calibrators if getattr(c, "a_", -1.0) > 0)
 
 
 def _row(period: Period, judge: Judge | None, skipped: str = "") -> dict:
@@ -234,4 +241,6 @@ def _row(period: Period, judge: Judge | None, skipped: str = "") -> dict:
             "fit_until": period.fit_until, "n_train": len(period.train_idx),
             "n_judged": 0 if judge is None else len(period.judge_idx),
             "threshold": math.nan if judge is None else judge.threshold_,
-            "validation_auc": scores.get("auc", math.nan), "skipped": skipped}
+            "validation_auc": scores.get("auc", math.nan),
+            "inverted_calibrators": 0 if judge is None else inverted_calibrators(judge),
+            "skipped": skipped}

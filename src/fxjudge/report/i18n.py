@@ -34,17 +34,49 @@ EN: dict[str, str] = {
     "times_in": "Times are {clock}; FX days (daily returns, the monthly table, the swap "
                 "rollover) end at 17:00 New York whatever the clock shown.",
     "verdict_title": "Did the AI judgment help?",
-    "verdict_helped": "Yes: the judge picks winners better than a random filter that keeps as "
-                      "many trades (p = {p}), and net profit rose by {delta}; per trade, "
-                      "{per_trade}.",
-    "verdict_mixed": "The judge picks winners better than a random filter (p = {p}), but net "
-                     "profit changed by {delta}: better precision did not pay here.",
-    "verdict_no_evidence": "Not enough evidence: the judge does not beat a random filter that "
-                           "keeps as many trades (p = {p}, needs p < 0.05). Net profit changed "
-                           "by {delta} with {trades} trades; per trade, {per_trade}.",
-    "verdict_precision": "Precision of the taken trades {precision} against {base} for all "
-                         "judged candidates (random filter: {random}, 90% of random filters "
-                         "between {low} and {high}); {kept} of {n} judged candidates taken.",
+    "verdict_helped": "Yes: the judge ranks winners above losers out of sample (rank test p = "
+                      "{rank_p}) and the trades it keeps earn more than those of random filters "
+                      "keeping as many (P&L test p = {pnl_p}). Judged period: net profit "
+                      "{delta}, {trades} trades; per trade, {per_trade}.",
+    "verdict_mixed": "The judge ranks winners above losers (rank test p = {rank_p}), but that "
+                     "did not pay: {why}. Judged period: net profit {delta}, {trades} trades; "
+                     "per trade, {per_trade}.",
+    "verdict_why_pnl": "its kept trades do not beat random filters keeping as many (P&L test p "
+                       "= {pnl_p})",
+    "verdict_why_losing": "its kept trades still lose in total ({total} pips)",
+    "verdict_why_engine": "in the backtest with positions the judged run does not earn more per "
+                          "trade, or still loses, so fewer trades are all it changed",
+    "verdict_no_evidence": "Not enough evidence: the judge's probabilities do not rank winners "
+                           "above losers better than chance (rank test p = {rank_p}, needs p < "
+                           "0.05). Judged period: net profit changed by {delta} with {trades} "
+                           "trades; per trade, {per_trade}.",
+    "verdict_nothing_judged": "Nothing was judged: no candidate had an out-of-sample "
+                              "probability with a known outcome (the run is shorter than the "
+                              "judge's first training window), so there is no verdict.",
+    "verdict_tests": "Rank test: out-of-sample AUC {auc} on {n} judged trades against {n_null} "
+                     "circular shifts of the probabilities (median {null_median}, 95% at "
+                     "{null_q95}): p = {rank_p}. P&L test: the {kept} kept trades average "
+                     "{mean_kept} net pips against {mean_all} for all judged trades; random "
+                     "filters keeping as many: {low} to {high} (5–95%), p = {pnl_p}.",
+    "verdict_precision": "Secondary: precision of the taken trades {precision} against {base} "
+                         "for all judged candidates (random filter: {random}, 90% of random "
+                         "filters between {low} and {high}; hypergeometric p = {p}); {kept} of "
+                         "{n} judged candidates taken.",
+    "judged_period": "The verdict, the key figures and every statistic below are for the judged "
+                     "period, from {since} (the start of the judge's first walk-forward period) "
+                     "to the end.",
+    "warmup_line": "Warm-up before it (no candidate judged, the same trades with and without "
+                   "the judge): {trades} trades, net profit {net}.",
+    "judged_all": "No candidate was judged: the figures below are for the whole run.",
+    "chart_uplift": "Uplift: net pips per kept trade as the threshold moves",
+    "uplift_mean": "Mean net pips of kept trades",
+    "uplift_kept": "Trades kept",
+    "uplift_band": "Random filters keeping as many (5–95%)",
+    "uplift_all": "All judged trades",
+    "uplift_missing": "No judged trade with a known result: no uplift curve.",
+    "rank_test_p": "Rank test p (AUC against circular shifts)",
+    "pnl_test_p": "P&L test p (kept trades against random filters)",
+    "mean_pips_kept": "Mean net pips of kept trades (all judged)",
     "verdict_not_judged": "This run was not judged: no AI judgment was applied.",
     "judge_not_judged": "This run was not judged, so there is no AI judgment to evaluate. "
                         "Run it with the judge (`fxjudge run`) to see this section.",
@@ -268,9 +300,10 @@ EN: dict[str, str] = {
     "term_title_judged": "{strategy} on {pair} {timeframe}: with and without the judge",
     "term_oos": "Out of sample (from {date})",
     "term_judge": "judge: out-of-sample AUC {auc} on {n} judged candidates (worth {n_eff} "
-                  "independent ones by their overlap; {not_judged} not judged), Brier "
-                  "{brier}; kept {kept} ({fraction}), win rate of kept {precision} against "
-                  "{base} for all (random-filter p = {p})",
+                  "independent ones by their overlap; {not_judged} not judged), rank test "
+                  "p = {rank_p}, Brier {brier}; kept {kept} ({fraction}), P&L test "
+                  "p = {pnl_p}; win rate of kept {precision} against {base} for all "
+                  "(precision p = {p})",
     "term_report": "report",
     "term_open": "Open {report} in a browser; all runs: {index}",
     "reason_stop_loss": "stop_loss",
@@ -326,17 +359,47 @@ JA: dict[str, str] = {
     "times_in": "時刻は{clock}で表示しています。FX日（日次リターン、月次表、スワップの"
                 "ロールオーバー）は表示する時刻にかかわらずニューヨーク17時で区切ります。",
     "verdict_title": "AI判定は役に立ったか？",
-    "verdict_helped": "はい：判定は同じ数の取引を残すランダムなフィルターより勝ちトレードを"
-                      "選べています（p = {p}）。純利益は{delta}変化しました（1取引あたり "
-                      "{per_trade}）。",
-    "verdict_mixed": "判定はランダムなフィルターより勝ちトレードを選べています（p = {p}）が、"
-                     "純利益は{delta}変化しました：勝率の改善が利益につながっていません。",
-    "verdict_no_evidence": "証拠が不十分です：判定は同じ数の取引を残すランダムなフィルターを"
-                           "上回っていません（p = {p}、p < 0.05 が必要）。純利益は{delta}変化"
-                           "しました（取引数 {trades}、1取引あたり {per_trade}）。",
-    "verdict_precision": "採用した取引の勝率は{precision}、判定した全候補では{base}（ランダム"
-                         "フィルター：{random}、90%の範囲 {low}〜{high}）。判定した{n}件の"
-                         "候補のうち{kept}件を採用。",
+    "verdict_helped": "はい：判定はアウトオブサンプルで勝ちトレードを負けトレードより上位に"
+                      "並べており（順位検定 p = {rank_p}）、残した取引は同じ数を残すランダムな"
+                      "フィルターより稼いでいます（損益検定 p = {pnl_p}）。判定期間：純利益"
+                      "{delta}、取引数 {trades}、1取引あたり {per_trade}。",
+    "verdict_mixed": "判定は勝ちトレードを上位に並べています（順位検定 p = {rank_p}）が、"
+                     "利益につながっていません：{why}。判定期間：純利益{delta}、取引数 "
+                     "{trades}、1取引あたり {per_trade}。",
+    "verdict_why_pnl": "残した取引が同じ数を残すランダムなフィルターを上回っていません（損益"
+                       "検定 p = {pnl_p}）",
+    "verdict_why_losing": "残した取引は合計で損失のままです（{total} pips）",
+    "verdict_why_engine": "ポジションを持つバックテストでは判定ありの1取引あたりの損益が改善"
+                          "しないか損失のままで、取引が減っただけです",
+    "verdict_no_evidence": "証拠が不十分です：判定の確率は偶然以上に勝ちトレードを上位に"
+                           "並べていません（順位検定 p = {rank_p}、p < 0.05 が必要）。判定期間："
+                           "純利益は{delta}変化しました（取引数 {trades}、1取引あたり "
+                           "{per_trade}）。",
+    "verdict_nothing_judged": "判定された候補がありません：結果の分かっている候補にアウトオブ"
+                              "サンプルの確率が付いていないため（実行期間が判定の最初の学習"
+                              "期間より短い）、判定結果はありません。",
+    "verdict_tests": "順位検定：判定した{n}件のアウトオブサンプルAUCは{auc}、確率を循環"
+                     "シフトした{n_null}通り（中央値 {null_median}、95%点 {null_q95}）に対して"
+                     " p = {rank_p}。損益検定：残した{kept}件の平均は{mean_kept} pips（判定した"
+                     "全件 {mean_all}）、同じ数を残すランダムなフィルターは{low}〜{high}"
+                     "（5〜95%）、p = {pnl_p}。",
+    "verdict_precision": "補足：採用した取引の勝率は{precision}、判定した全候補では{base}"
+                         "（ランダムフィルター：{random}、90%の範囲 {low}〜{high}、超幾何 p = "
+                         "{p}）。判定した{n}件の候補のうち{kept}件を採用。",
+    "judged_period": "判定結果、主要指標と以下の統計はすべて判定期間（判定の最初のウォーク"
+                     "フォワード期間の開始 {since} から最後まで）のものです。",
+    "warmup_line": "それ以前のウォームアップ（判定した候補なし、判定ありとなしで同じ取引）："
+                   "取引数 {trades}、純利益 {net}。",
+    "judged_all": "判定された候補がないため、以下は実行全体の数値です。",
+    "chart_uplift": "アップリフト：閾値を動かしたときの採用取引1件あたりの純pips",
+    "uplift_mean": "採用取引の平均純pips",
+    "uplift_kept": "採用した取引数",
+    "uplift_band": "同じ数を残すランダムなフィルター（5〜95%）",
+    "uplift_all": "判定した全取引",
+    "uplift_missing": "結果の分かっている判定済みの取引がないため、アップリフト曲線はありません。",
+    "rank_test_p": "順位検定のp値（循環シフトに対するAUC）",
+    "pnl_test_p": "損益検定のp値（ランダムなフィルターに対する採用取引）",
+    "mean_pips_kept": "採用取引の平均純pips（判定した全件）",
     "verdict_not_judged": "この実行はAI判定なしです。",
     "judge_not_judged": "この実行はAI判定なしのため、評価する判定がありません。判定付きで実行"
                         "する（`fxjudge run`）とこのセクションが表示されます。",
@@ -554,9 +617,9 @@ JA: dict[str, str] = {
     "term_title_judged": "{strategy}（{pair} {timeframe}）：判定なしと判定あり",
     "term_oos": "アウトオブサンプル（{date}から）",
     "term_judge": "判定：アウトオブサンプルAUC {auc}（判定した候補 {n}件、重なりを考慮した"
-                  "有効数 {n_eff}件、判定しなかった候補 {not_judged}件）、ブライアスコア "
-                  "{brier}。採用 {kept}件（{fraction}）、採用した取引の勝率 {precision}、"
-                  "全候補では {base}（ランダムフィルターのp値 = {p}）",
+                  "有効数 {n_eff}件、判定しなかった候補 {not_judged}件）、順位検定 p = {rank_p}、"
+                  "ブライアスコア {brier}。採用 {kept}件（{fraction}）、損益検定 p = {pnl_p}。"
+                  "採用した取引の勝率 {precision}、全候補では {base}（勝率のp値 = {p}）",
     "term_report": "レポート",
     "term_open": "{report} をブラウザで開いてください。すべての実行：{index}",
     "reason_stop_loss": "損切り",

@@ -69,7 +69,10 @@ def read_run(folder: Path) -> IndexRow | None:
     for name in NUMERIC:
         value = stats.get(name)
         cells.append((fmt.statistic(name, _number(value), currency), _number(value)))
-    p = _number(summary.get("random_filter.precision_p_value")) if judged else None
+    p = None
+    if judged:  # the verdict's lead test; runs saved before it had only the precision test
+        p = _number(summary.get("rank_test.p_value",
+                                summary.get("random_filter.precision_p_value")))
     cells.append((fmt.p_value(p) if judged else "", p))
     params = ", ".join(f"{k}={v}" for k, v in (strategy.get("params") or {}).items())
     return IndexRow(

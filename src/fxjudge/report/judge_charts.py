@@ -1,6 +1,7 @@
 """Charts of the AI judgment: calibration, ROC, threshold against expectancy, feature importance
-(pooled, by group of correlated features, and per walk-forward period), and precision against
-the base rate and the random filter.
+(pooled, by group of correlated features, and per walk-forward period), precision against the
+base rate and the random filter, and the uplift curve (net pips per kept trade as the threshold
+moves, against random filters keeping as many).
 
 Inputs are the `JudgeReport` and the candidates table of a `JudgedResult` (out-of-sample
 probability, label and result as if taken). The ROC curve is computed here with numpy (the
@@ -182,4 +183,35 @@ def precision_figure(report: JudgeReport, t: dict) -> go.Figure:
     ])
     figure.update_layout(base_layout(t["chart_precision"], height=340, showlegend=False))
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return figure
+
+
+def uplift_figure(report: JudgeReport, t: dict) -> go.Figure | None:
+    """Mean net pips of the trades kept as the threshold moves (`JudgeReport.uplift`), the
+    5-95% band of random filters keeping as many, and the number kept (right axis)."""
+    table = report.uplift
+    if table is None or len(table) == 0:
+        return None
+    x = table["threshold"]
+    figure = go.Figure([
+        go.Scatter(x=x, y=table["random_q95"], mode="lines", line={"width": 0},
+                   showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=x, y=table["random_q5"], mode="lines", line={"width": 0},
+                   fill="tonexty", fillcolor="rgba(156,163,175,0.35)", name=t["uplift_band"],
+                   hoverinfo="skip"),
+        go.Scatter(x=x, y=table["random_mean"], mode="lines", name=t["uplift_all"],
+                   line={"color": GREY, "dash": "dash"}),
+        go.Scatter(x=x, y=table["mean_pips_kept"], mode="lines+markers", name=t["uplift_mean"],
+                   line={"color": BLUE, "width": 2}, customdata=table["n_kept"],
+                   hovertemplate="%{x:.3f}: %{y:+.1f} pips (n=%{customdata})<extra></extra>"),
+        go.Scatter(x=x, y=table["n_kept"], mode="lines", name=t["uplift_kept"], yaxis="y2",
+                   line={"color": DARK, "dash": "dot"}),
+    ])
+    layout = base_layout(t["chart_uplift"], height=380,
+                         yaxis={"title": {"text": t["uplift_mean"]}},
+                         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
+                                 "showgrid": False, "title": {"text": t["uplift_kept"]}})
+    layout["margin"] = {**layout["margin"], "r": 72}
+    figure.update_layout(layout)
+    figure.update_xaxes(title_text=t["threshold"])
     return figure

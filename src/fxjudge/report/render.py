@@ -12,7 +12,8 @@ browser without it says so where the charts and the table would be.
 Templates are jinja2 with autoescape on: strategy names, parameters and notes are escaped
 wherever they appear.
 
-Sections: header, headline verdict (judged runs), KPI cards, all statistics and MetaTrader's
+Sections: header, headline verdict (judged runs: over the judged period, the warm-up before it
+on its own line; see `fxjudge.report.verdict`), KPI cards, all statistics and MetaTrader's
 tester figures, charts (candlesticks with the trades), trades, the judge (its configuration
 folded away), robustness, configuration and the reproducing command with package versions.
 Times are shown on the `display_tz` clock (`fxjudge.report.display`), in `lang`'s words,
@@ -163,8 +164,10 @@ def report_html(
     config = result.config
     trials = int(n_trials or config.get("n_trials") or 1)
     variance = config.get("trials_sr_variance")
-    stats, reasons = full_statistics(main, n_trials=trials, trials_sr_variance=variance)
-    base = full_statistics(result.without_judge, n_trials=trials,
+    # A judged run's headline is its judged period: both runs from the judge's first period on.
+    base_run, main_run = result.judged_period() if judged else (None, main)
+    stats, reasons = full_statistics(main_run, n_trials=trials, trials_sr_variance=variance)
+    base = full_statistics(base_run, n_trials=trials,
                            trials_sr_variance=variance) if judged else None
     rejected = _rejected(result) if judged else None
     if bars is None:
@@ -182,6 +185,7 @@ def report_html(
         "cards": _cards(stats, base[0] if base else None, main.currency, t),
         "verdict": judge_verdict(stats, base[0], result.judge, main.currency, t)
         if judged else None,
+        "period_lines": _period_lines(result, main.currency, t, clock) if judged else [],
         "conventions": t["conventions"].format(ppy=f"{main.periods_per_year:g}",
                                                currency=main.currency),
         "clock_note": t["times_in"].format(clock=clock.long(t, main.equity.index)),
@@ -207,6 +211,18 @@ def report_html(
     drawn = [c for c in context["charts"] + (context["judge"] or {}).get("charts", []) if c.json]
     context["figures"] = packed("{" + ",".join(f'"{c.id}":{c.json}' for c in drawn) + "}")
     return environment().get_template("report.html.j2").render(**context)
+
+
+def _period_lines(result: JudgedResult, currency: str, t: dict, clock: DisplayClock) -> list:
+    """Which period the headline covers, and the warm-up before it."""
+    since = result.judged_since
+    if since is None:
+        return [t["judged_all"]]
+    trades, net = result.warm_up()
+    shown = clock.wall([since])[0]
+    return [t["judged_period"].format(since=f"{shown:%Y-%m-%d %H:%M} {clock.short(t)}"),
+            t["warmup_line"].format(trades=f"{trades:,}", net=fmt.money(net, currency,
+                                                                          sign=True))]
 
 
 def _rejected(result: JudgedResult) -> pd.DataFrame:
@@ -362,6 +378,8 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
         chart("threshold", judge_charts.threshold_figure(candidates, chosen, t), wide=False),
         chart("precision", judge_charts.precision_figure(report, t), wide=False),
     ]
+    curve = judge_charts.uplift_figure(report, t)
+    figures.append(chart("uplift", curve, "" if curve is not None else t["uplift_missing"]))
     has_importance = report.importance is not None and len(report.importance) > 0
     if has_importance:
         figures.append(chart("importance",
@@ -374,7 +392,13 @@ def _judge_context(result: JudgedResult, t: dict) -> dict:
             report.importance_periods, report.importance, t)))
     s, p, rf = report.scores, report.precision, report.random_filter
     uplift = p.get("precision_taken", math.nan) - p.get("base_rate", math.nan)
+    rank, money = report.rank_test or {}, report.pnl_test or {}
+    mean_kept = money.get("mean_kept", math.nan)
     rows = [
+        (t["rank_test_p"], fmt.p_value(rank.get("p_value")), rank.get("undefined_reason", "")),
+        (t["pnl_test_p"], fmt.p_value(money.get("p_value")), money.get("undefined_reason", "")),
+        (t["mean_pips_kept"], f"{fmt.number(mean_kept, 1, sign=True)} "
+         f"({fmt.number(money.get('mean_all'), 1, sign=True)})", ""),
         (t["auc"], fmt.number(s.get("auc"), 3), s.get("undefined_reason", "")),
         (t["brier"], fmt.number(s.get("brier"), 4), ""),
         (t["log_loss"], fmt.number(s.get("log_loss"), 4), ""),

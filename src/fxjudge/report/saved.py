@@ -9,9 +9,10 @@ The layout is what `BacktestResult.save` and `JudgedResult.save` write:
   ``importance.csv`` (with ``importance_periods.csv`` and ``importance_groups.csv``) when the
   run computed feature importance.
 
-The `JudgeReport` is rebuilt from ``judge.json``; its calibration table, a pure function of the
-saved candidates' probabilities and labels, is recomputed from ``candidates.csv``. Statistics are
-recomputed from trades and equity by the same pure functions that made ``stats.json``.
+The `JudgeReport` is rebuilt from ``judge.json``; its calibration and uplift tables, pure
+functions of the saved candidates' probabilities, labels and results, are recomputed from
+``candidates.csv``. Statistics are recomputed from trades and equity by the same pure
+functions that made ``stats.json``.
 
 `load_price_bars` finds the bars a run was made on (its ``data.source``), for the price chart.
 """
@@ -28,6 +29,7 @@ import pandas as pd
 from fxjudge import config as project_config
 from fxjudge.errors import DataError, FxJudgeError
 from fxjudge.judge.evaluation import JudgeReport, TradeStats, calibration_table
+from fxjudge.judge.verdict import uplift_table
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import EQUITY_FILE, PERIODS_PER_YEAR, BacktestResult
 
@@ -84,13 +86,14 @@ def _load_judged(folder: Path) -> JudgedResult:
     saved = _read_json(folder / "judge.json")
     summary = {k: (math.nan if v is None else v) for k, v in saved.get("summary", {}).items()}
     groups: dict[str, dict] = {g: {} for g in ("scores", "precision", "random_filter",
-                                               "with_judge", "without_judge",
-                                               "judge_sized")}
+                                               "rank_test", "pnl_test", "with_judge",
+                                               "without_judge", "judge_sized")}
     for key, value in summary.items():
         group, _, name = key.partition(".")
         if group in groups:
             groups[group][name] = value
     judged = candidates[candidates["probability"].notna() & candidates["label"].notna()]
+    paid = judged[judged["label_return"].notna()] if "label_return" in judged else judged[:0]
     importance, periods, by_group = (
         pd.read_csv(folder / f"{name}.csv", index_col=0) if (folder / f"{name}.csv").exists()
         else None for name in ("importance", "importance_periods", "importance_groups"))
@@ -105,6 +108,9 @@ def _load_judged(folder: Path) -> JudgedResult:
         without_judge=TradeStats(**_known_fields(groups["without_judge"])),
         judge_sized=TradeStats(**_known_fields(groups["judge_sized"]))
         if groups["judge_sized"] else None,
+        rank_test=groups["rank_test"], pnl_test=groups["pnl_test"],
+        outcome=str(summary.get("outcome", "not_judged")),
+        uplift=uplift_table(paid["probability"], paid["label_return"]) if len(paid) else None,
     )
     sized = folder / "judge_sized"
     return JudgedResult(without_judge=load_backtest(folder / "without_judge"),

@@ -10,16 +10,22 @@ The contract between the judge (issue 4) and the report (issue 5):
   first walk-forward window), ``taken`` (bool: in the judged run's entries), ``judged`` (bool),
   ``label`` (1/0, NaN when unresolved), ``label_return`` (the candidate's net result taken alone,
   in pips), ``resolve_time`` and ``barrier`` ("stop_loss", "take_profit", "time", ...);
-- `judge` is the `JudgeReport` (out-of-sample scores, calibration, precision against the base
-  rate and against a random filter, importance, with/without statistics);
+- `judge` is the `JudgeReport` (out-of-sample scores, calibration, the verdict's rank and P&L
+  tests and outcome, the uplift table, precision against the base rate and against a random
+  filter, importance, with/without statistics);
 - `judge_sized` (sizing by probability only, else None) is the judged run again with each taken
   trade sized by the judge's probability (AFML's bet size); `with_judge` is then veto-only;
 - `judge_config` says how the judge was made (model, retrain period, train window, threshold
-  rule, features), so the run can be reproduced.
+  rule, features), so the run can be reproduced; its ``oos_start`` is where the judged period
+  begins (the first candidate with an out-of-sample probability; None: nothing was judged).
+
+The headline is the judged period (`judged_period`): before ``oos_start`` no candidate was
+judged, both runs took the same trades, and that warm-up is reported on its own (`warm_up`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass, field
@@ -45,6 +51,30 @@ class JudgedResult:
     #: the judged run with each taken trade sized by its probability (``[sizing]
     #: by_probability``), None otherwise; `with_judge` is then the veto-only run
     judge_sized: BacktestResult | None = None
+
+    @property
+    def judged_since(self) -> pd.Timestamp | None:
+        """Where the judged period begins (None: no candidate was judged)."""
+        since = self.judge_config.get("oos_start")
+        return None if since is None else pd.Timestamp(since)
+
+    def judged_period(self) -> tuple[BacktestResult, BacktestResult]:
+        """Both runs, without and with the judge, from `judged_since` on (`cut_from`); the
+        whole runs when nothing was judged."""
+        since = self.judged_since
+        if since is None:
+            return self.without_judge, self.with_judge
+        return cut_from(self.without_judge, since), cut_from(self.with_judge, since)
+
+    def warm_up(self) -> tuple[int, float] | None:
+        """Trades entered before the judged period and the net profit of the equity until it
+        (the same in both runs); None when nothing was judged."""
+        since = self.judged_since
+        if since is None:
+            return None
+        run = self.without_judge
+        trades = run.trades[run.trades["entry_time"] < since] if len(run.trades) else run.trades
+        return len(trades), _equity_before(run, since) - _balance(run)
 
     @property
     def config(self) -> dict:
@@ -80,10 +110,14 @@ class JudgedResult:
         )
         scores, precision = self.judge.scores, self.judge.precision
         p_value = self.judge.random_filter.get("precision_p_value", math.nan)
-        line = (f"out-of-sample AUC {scores.get('auc', math.nan):.3f} on {scores.get('n', 0):,} "
-                f"judged candidates; kept {precision.get('n_taken', 0):,}, win rate "
-                f"{precision.get('precision_taken', math.nan):.1%} against "
-                f"{precision.get('base_rate', math.nan):.1%} (random-filter p = {p_value:.3f})")
+        rank_p = self.judge.rank_test.get("p_value", math.nan)
+        pnl_p = self.judge.pnl_test.get("p_value", math.nan)
+        line = (f"verdict: {self.judge.outcome.replace('_', ' ')}; out-of-sample AUC "
+                f"{scores.get('auc', math.nan):.3f} on {scores.get('n', 0):,} judged candidates "
+                f"(rank test p = {rank_p:.3f}); kept {precision.get('n_taken', 0):,} (P&L test "
+                f"p = {pnl_p:.3f}), win rate {precision.get('precision_taken', math.nan):.1%} "
+                f"against {precision.get('base_rate', math.nan):.1%} (precision p = "
+                f"{p_value:.3f})")
         return (f"<div><table><tr><th></th><th>without judge</th><th>with judge</th></tr>{rows}"
                 f"</table><p>{escape(line)}</p></div>")
 
@@ -110,3 +144,29 @@ class JudgedResult:
             json.dumps({"summary": summary, "config": self.judge_config}, indent=2, default=str)
         )
         return folder
+
+
+def _balance(run: BacktestResult) -> float:
+    return float(run.config.get("account", {}).get("balance", 0.0))
+
+
+def _equity_before(run: BacktestResult, since: pd.Timestamp) -> float:
+    equity = run.equity["equity"]
+    before = equity[equity.index < since]
+    return float(before.iloc[-1]) if len(before) else _balance(run)
+
+
+def cut_from(run: BacktestResult, since: pd.Timestamp) -> BacktestResult:
+    """`run` from `since` on: trades entered from then, equity from then, and the balance it
+    started with there (so net profit, returns, drawdown, Sharpe, PSR and DSR are the period's).
+
+    A position open at `since` (entered in the warm-up, the same in both runs) counts in the
+    period's equity from `since` on, not in its trades.
+    """
+    config = copy.deepcopy(run.config)
+    config.setdefault("account", {})["balance"] = _equity_before(run, since)
+    config.setdefault("data", {})["start"] = since.isoformat()
+    trades = run.trades[run.trades["entry_time"] >= since] if len(run.trades) else run.trades
+    return BacktestResult(trades=trades.reset_index(drop=True),
+                          equity=run.equity[run.equity.index >= since], config=config,
+                          notes=list(run.notes), periods_per_year=run.periods_per_year)
