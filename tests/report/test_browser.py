@@ -245,7 +245,7 @@ def test_the_metatrader_figures_are_there_for_both_runs(opened, reports, judged_
 
     page = opened(reports / "20170102-judged" / "report.html")
     text = page.page.inner_text("#tester-table")
-    for result in (judged_result.without_judge, judged_result.with_judge):
+    for result in judged_result.judged_period():  # the headline is the judged period's
         stats, _ = full_statistics(result)
         assert f"{stats['gross_profit']:,.0f} JPY" in text
         assert f"{stats['gross_loss']:,.0f} JPY" in text
