@@ -6,11 +6,16 @@ compiled engine only, so these tests do not take the conftest's engine parameter
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from fxjudge.engine import Account, Costs, Sizing
+from fxjudge.engine import Account, Costs, Sizing, simulate
 from fxjudge.engine.portfolio import Leg, simulate_portfolio
+from tests.engine import parity
 from tests.engine.scenario import bars
 
 
@@ -94,3 +99,28 @@ def test_entry_rejected_for_the_margin_the_other_leg_holds():
     alone = simulate_portfolio([eurjpy], account=account)
     assert list(alone.trades["pair"]) == ["EURJPY"]
     assert alone.trades["entry_price"].iloc[0] == pytest.approx(160.0)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(parity.scenarios())
+def test_one_leg_is_the_one_pair_engine(scenario):
+    # without a stop-out (tested at the closes in a portfolio, solved inside the bar for one
+    # pair) and lower bars (not taken by a leg), a one-leg portfolio is the one-pair run
+    arguments = parity.build(scenario)
+    if arguments["lower_bars"] is not None:
+        return
+    account = dataclasses.replace(arguments["account"], stop_out_level=0.0)
+    alone = simulate(**{**arguments, "account": account}, engine="compiled")
+    one = Leg(arguments["pair"], arguments["bars"], arguments["signals"], arguments["levels"],
+              arguments["rules"], arguments["costs"], arguments["sizing"],
+              arguments["probability"], arguments["entries_allowed"])
+    result = simulate_portfolio([one], account=account, conversion=arguments["conversion"])
+    pd.testing.assert_frame_equal(result.trades.drop(columns="pair"), alone.trades,
+                                  check_exact=True)
+    equity = alone.equity
+    for column in ("balance", "equity", "used_margin"):
+        np.testing.assert_allclose(result.account[column].to_numpy(), equity[column].to_numpy(),
+                                   rtol=1e-12, atol=1e-9 * account.balance)
+    np.testing.assert_array_equal(result.units.iloc[:, 0].to_numpy(),
+                                  equity["position_units"].to_numpy())
