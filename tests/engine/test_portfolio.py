@@ -124,3 +124,12 @@ def test_one_leg_is_the_one_pair_engine(scenario):
                                    rtol=1e-12, atol=1e-9 * account.balance)
     np.testing.assert_array_equal(result.units.iloc[:, 0].to_numpy(),
                                   equity["position_units"].to_numpy())
+
+
+@pytest.mark.parametrize("case", [test_cross_rate_from_the_legs_own_bars,
+                                  test_stop_out_triggered_by_one_leg_closes_the_largest_loss,
+                                  test_entry_rejected_for_the_margin_the_other_leg_holds])
+def test_hand_cases_on_the_reference(case, monkeypatch):
+    # the same hand-computed cases on the backtrader engine
+    monkeypatch.setitem(simulate_portfolio.__kwdefaults__, "engine", "backtrader")
+    case()

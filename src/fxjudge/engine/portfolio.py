@@ -19,6 +19,7 @@ from fxjudge.domain import FxPair
 from fxjudge.engine import frames, inputs
 from fxjudge.engine.conversion import Conversion
 from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.engine.engine import ENGINES
 from fxjudge.errors import ConfigError, must
 from fxjudge.signals.exits import ExitRules
 
@@ -82,18 +83,17 @@ def simulate_portfolio(
     engine: str = "compiled",
 ) -> PortfolioResult:
     """Execute every leg's signals in one account (the package docstring's "Portfolios")."""
-    if engine != "compiled":
-        raise must("engine", "'compiled' for a portfolio (the backtrader one is not built yet)",
-                   engine)
+    if engine not in ENGINES:
+        raise must("engine", " or ".join(repr(name) for name in ENGINES), engine)
     if not legs:
         raise must("legs", "one or more Leg", list(legs))
     pairs = [FxPair.parse(leg.pair) for leg in legs]
     if len(set(pairs)) != len(pairs):
         raise ConfigError(f"`legs` must name each pair once, was {[p.symbol for p in pairs]}")
-    from fxjudge.engine import compiled, portfolio_kernels
+    from fxjudge.engine import compiled
 
     notes: list[str] = []
-    arguments = []
+    arguments, all_orders = [], []
     own = list(zip(pairs, [leg.bars for leg in legs], strict=True))
     for pair, leg in zip(pairs, legs, strict=True):
         inputs.check_rules(leg.sizing, leg.rules, leg.levels)
@@ -102,9 +102,30 @@ def simulate_portfolio(
         orders = inputs.orders(leg.bars.index, leg.signals, leg.levels, leg.probability,
                                leg.entries_allowed)
         notes += [f"{pair}: {n}" for n in ([note] if note else []) + leg_notes]
+        all_orders.append(orders)
         arguments.append((market, compiled._arguments(market, orders, rules=leg.rules,
                                                       costs=leg.costs, account=account,
                                                       sizing=leg.sizing)))
+    times = legs[0].bars.index
+    for leg in legs[1:]:
+        times = times.union(leg.bars.index)
+    markets = [market for market, _ in arguments]
+    if engine == "compiled":
+        leg_trades, rows, units, pnl, skipped = _run_compiled(arguments, times, account)
+    else:
+        from fxjudge.engine import backtrader_engine
+
+        leg_inputs = [(market, orders, leg.rules, leg.costs, leg.sizing)
+                      for market, orders, leg in zip(markets, all_orders, legs, strict=True)]
+        leg_trades, rows, units, pnl, skipped = backtrader_engine.run_portfolio(leg_inputs,
+                                                                                 account)
+    return _result(times, pairs, markets, leg_trades, rows, units, pnl, skipped, notes, engine)
+
+
+def _run_compiled(arguments, times, account: Account):
+    """`portfolio_kernels.portfolio_nb` on the legs' concatenated arrays."""
+    from fxjudge.engine import compiled, portfolio_kernels
+
     sizes = [len(market.open) for market, _ in arguments]
     leg_end = np.cumsum(sizes).astype(np.int64)
     leg_start = leg_end - np.asarray(sizes, np.int64)
@@ -112,28 +133,25 @@ def simulate_portfolio(
         np.concatenate([_filled(a[1][0][f], len(a[0].open)) for a in arguments])
         for f in range(len(compiled.BarArrays._fields))))
     orders_flat = compiled.OrderArrays(*(np.concatenate([a[1][1][f] for a in arguments])
-                                         for f in range(6)))
+                                         for f in range(len(compiled.OrderArrays._fields))))
     settings = tuple(a[1][3] for a in arguments)
-    times = legs[0].bars.index
-    for leg in legs[1:]:
-        times = times.union(leg.bars.index)
-    at = np.full((len(legs), len(times)), -1, np.int64)
-    for k, leg in enumerate(legs):
-        at[k, times.get_indexer(leg.bars.index)] = np.arange(leg_start[k], leg_end[k])
+    at = np.full((len(arguments), len(times)), -1, np.int64)
+    for k, (market, _) in enumerate(arguments):
+        at[k, times.get_indexer(market.times)] = np.arange(leg_start[k], leg_end[k])
     max_trades = [int(np.count_nonzero(a[1][1].signal)) for a in arguments]
     slot_start = np.concatenate([[0], np.cumsum(max_trades)[:-1]]).astype(np.int64)
     trades = np.zeros(max(1, sum(max_trades)), dtype=compiled.TRADE_RECORD)
-    n = len(times)
+    n, legs = len(times), len(arguments)
     out_account = np.zeros((n, 3))
-    out_units, out_pnl = np.zeros((len(legs), n)), np.zeros((len(legs), n))
-    counts = np.zeros(len(legs), np.int64)
-    skipped = np.zeros((len(legs), 2), np.int64)
+    out_units, out_pnl = np.zeros((legs, n)), np.zeros((legs, n))
+    counts = np.zeros(legs, np.int64)
+    skipped = np.zeros((legs, 2), np.int64)
     portfolio_kernels.portfolio_nb(
         bars, orders_flat, settings, at, leg_start, leg_end, slot_start,
         float(account.stop_out_level), float(account.balance), trades,
         np.zeros(int(leg_end[-1])), out_account, out_units, out_pnl, counts, skipped)
-    tables = []
-    for k, (market, _) in enumerate(arguments):
+    leg_trades = []
+    for k in range(len(arguments)):
         records = trades[slot_start[k]: slot_start[k] + counts[k]]
         local = {name: records[name] for name in frames.TRADE_COLUMNS
                  if name in compiled.TRADE_RECORD.names}
@@ -143,6 +161,16 @@ def simulate_portfolio(
             records["exit_reason"]]
         local["same_bar_rule"] = np.array(compiled.RULE_NAMES, dtype=object)[
             records["same_bar_rule"]]
+        leg_trades.append(local)
+    return leg_trades, out_account, out_units, out_pnl, skipped
+
+
+def _result(times, pairs, markets, leg_trades, rows, out_units, out_pnl, skipped, notes,
+            engine) -> PortfolioResult:
+    """The result's tables from either engine's arrays (leg trades on the legs' bar numbers)."""
+    tables = []
+    for k, market in enumerate(markets):
+        local = leg_trades[k]
         zeros = np.zeros(len(market.times))
         run = frames.RunArrays(local, zeros, zeros, zeros, zeros, {})
         table = frames.tables(market.times, run)[0]
@@ -155,11 +183,11 @@ def simulate_portfolio(
                 notes.append(f"{pairs[k]}: {count} entries skipped, {why}")
     all_trades = pd.concat(tables, ignore_index=True)
     all_trades = all_trades.sort_values(["exit_time", "leg"], kind="stable").drop(columns="leg")
-    used = out_account[:, 2]
+    used = rows[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        level = np.where(used > 0, out_account[:, 1] / used, np.nan)
+        level = np.where(used > 0, rows[:, 1] / used, np.nan)
     account_frame = pd.DataFrame(
-        {"balance": out_account[:, 0], "equity": out_account[:, 1], "used_margin": used,
+        {"balance": rows[:, 0], "equity": rows[:, 1], "used_margin": used,
          "margin_level": level}, index=times)
     columns = [p.symbol for p in pairs]
     units = pd.DataFrame(out_units.T, index=times, columns=columns)
