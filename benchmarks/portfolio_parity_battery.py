@@ -1,7 +1,7 @@
 """The portfolio parity battery at scale: random portfolios of 2 to 4 legs through both engines.
 
 Run: ``nice .venv/bin/python benchmarks/portfolio_parity_battery.py`` (``--scenarios N``, default
-1,000; seeds 0..N-1, so a rerun draws the same portfolios). Not a timing benchmark: it is
+2,000; seeds 0..N-1, so a rerun draws the same portfolios). Not a timing benchmark: it is
 tests/engine/test_portfolio_parity.py's battery with more seeds. A disagreement does not stop
 the run: it is counted and its seed written to the result, benchmarks/results/portfolio_parity.txt,
 with the cases exercised.
@@ -26,7 +26,7 @@ RESULT = ROOT / "benchmarks" / "results" / "portfolio_parity.txt"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenarios", type=int, default=1_000)
+    parser.add_argument("--scenarios", type=int, default=2_000)
     count = parser.parse_args().scenarios
     cases, mismatches = Counter(), []
     started = time.perf_counter()

@@ -140,7 +140,8 @@ exit), probability (the judge's probability at the signal bar, NaN without a jud
 one pair, margin that moves with the price.
 
 **Portfolios** (`portfolio.simulate_portfolio`, legs of `portfolio.Leg`: a pair, its bars,
-signals, levels, rules, costs and sizing; compiled engine only so far). Several pairs share one
+signals, levels, rules, costs and sizing; both engines, the backtrader one with a data feed per
+leg). Several pairs share one
 account: its balance, equity, used margin and stop-out. Each leg follows every rule above on its
 own bars; only these are the account's:
 
