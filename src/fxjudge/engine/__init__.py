@@ -141,9 +141,8 @@ one pair, margin that moves with the price.
 
 **Portfolios** (`portfolio.simulate_portfolio`, legs of `portfolio.Leg`: a pair, its bars,
 signals, levels, rules, costs and sizing; both engines, the backtrader one with a data feed per
-leg). Several pairs share one
-account: its balance, equity, used margin and stop-out. Each leg follows every rule above on its
-own bars; only these are the account's:
+leg). Several pairs share one account: its balance, equity, used margin and stop-out. Each leg
+follows every rule above on its own bars; only these are the account's:
 
 - *Timeline.* The legs' bars are merged on the union of their timestamps. A leg acts only at
   its own bars (its signals, fills, stops, time exits and swaps count its own bars); a bar of

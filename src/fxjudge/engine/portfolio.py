@@ -4,9 +4,8 @@ Each `Leg` is checked and turned into arrays as a one-pair run is (`inputs.marke
 `inputs.orders`, `compiled._arguments`); the legs' arrays are concatenated and run by
 `portfolio_kernels.portfolio_nb` (the compiled engine) or by `backtrader_engine.run_portfolio`
 (the reference: a backtrader data feed per leg, `portfolio_ledger.PortfolioLedger` the
-account); the result has the usual trades table with a ``pair``
-column, the account per timestamp and each leg's units and P&L. The rules are the package
-docstring's ("Portfolios").
+account); the result has the usual trades table with a ``pair`` column, the account per
+timestamp and each leg's units and P&L. The rules are the package docstring's ("Portfolios").
 """
 
 from __future__ import annotations
