@@ -514,6 +514,8 @@ def backtest_portfolio(
     conversion=None,
     project: str | Path | None = None,
     engine: str | None = None,
+    judge: str | None = None,
+    judge_options: dict[str, Any] | None = None,
 ):
     """Run several pairs in one account and return a `results.portfolio.PortfolioBacktest`.
 
@@ -524,12 +526,21 @@ def backtest_portfolio(
     currency is not the account's converts with another leg's bars where one is the cross,
     else with `conversion` (a fixed rate, conversion bars, or a mapping from the currency).
     The statistics are the account's.
-    """
-    from fxjudge.engine.portfolio import Leg, simulate_portfolio
-    from fxjudge.results.portfolio import PortfolioBacktest
 
+    ``judge="walk-forward"`` judges every leg's candidates with one walk-forward model per pair,
+    each fitted only on its own leg's resolved past (`judge_options` as `backtest`'s), and runs
+    the legs with those vetoes; the result's `without_judge` is the same portfolio unjudged.
+    Not built: one model over all legs with the pair as a feature, saved models.
+    """
+    from fxjudge.engine.portfolio import Leg, leg_conversion
+
+    if judge is not None and str(judge) != WALK_FORWARD:
+        raise ConfigError(f"`judge` must be {WALK_FORWARD!r} for a portfolio (saved models "
+                          f"are not supported yet), was {judge!r}")
+    if judge is None and judge_options:
+        raise ConfigError("`judge_options` need `judge` ('walk-forward'), was None")
     account = _as(Account, account, "account")
-    built, described = [], []
+    built, described, features = [], [], []
     for number, spec in enumerate(legs, 1):
         spec = {"data": spec} if isinstance(spec, str) else dict(spec)
         unknown = set(spec) - LEG_KEYS
@@ -548,6 +559,7 @@ def backtest_portfolio(
         leg_sizing = _as(Sizing, spec.get("sizing", sizing), "sizing")
         built.append(Leg(prepared.pair, prepared.bars, prepared.signals, prepared.levels,
                          prepared.rules, leg_costs, leg_sizing))
+        features.append(prepared.features)
         data = spec["data"]
         described.append({
             "source": str(data if isinstance(data, str | Path)
@@ -560,6 +572,34 @@ def backtest_portfolio(
             "params": dataclasses.asdict(prepared.strategy.params),
             "costs": dataclasses.asdict(leg_costs), "sizing": dataclasses.asdict(leg_sizing),
         })
+    unjudged = None
+    if judge is not None:
+        unjudged = _portfolio_result(built, described, account, conversion, engine)
+        own = [(leg.pair, leg.bars) for leg in built]
+        judged = []
+        for leg, leg_features in zip(built, features, strict=True):
+            rate_source, _ = leg_conversion(leg.pair, account.currency, own, conversion)
+            verdict = judge_signals(
+                leg.bars, leg.signals, leg.levels, leg.rules, WALK_FORWARD,
+                strategy_features=leg_features, options=judge_options,
+                costs=label_costs(leg.bars, leg.pair, leg.costs, account, rate_source))
+            judged.append(dataclasses.replace(
+                leg, probability=verdict.probability_on(leg.bars.index),
+                entries_allowed=verdict.allowed_on(leg.bars.index)))
+        built = judged
+    result = _portfolio_result(built, described, account, conversion, engine)
+    if judge is not None:
+        result.account.config["judge"] = {"mode": WALK_FORWARD, "models": "one per pair",
+                                          **_plain(judge_options or {})}
+        result.without_judge = unjudged
+    return result
+
+
+def _portfolio_result(built, described, account: Account, conversion, engine):
+    """`simulate_portfolio` on the built legs, as a `PortfolioBacktest`."""
+    from fxjudge.engine.portfolio import simulate_portfolio
+    from fxjudge.results.portfolio import PortfolioBacktest
+
     run = simulate_portfolio(built, account=account, conversion=conversion,
                              **({"engine": engine} if engine else {}))
     pairs = [leg["pair"] for leg in described]

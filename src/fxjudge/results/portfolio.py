@@ -28,13 +28,15 @@ class PortfolioBacktest:
     """A portfolio run: `account` (trades of every leg, the account's equity, config, notes),
     `units` and `leg_pnl` (one column per pair, one row per merged timestamp), `prices` (each
     leg's close, forward-filled on the merged timeline) and `rates` (each currency's value in
-    the account currency per unit, on the same timeline)."""
+    the account currency per unit, on the same timeline); `without_judge`, when judged."""
 
     account: BacktestResult
     units: pd.DataFrame
     leg_pnl: pd.DataFrame
     prices: pd.DataFrame
     rates: pd.DataFrame
+    #: with a judge: the same portfolio without it
+    without_judge: PortfolioBacktest | None = None
 
     @property
     def stats(self) -> dict[str, float]:
