@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import tomli_w
+from plotly.subplots import make_subplots
 
 from fxjudge.files import write_atomic
 from fxjudge.report.downsample import minmax_indices
@@ -51,14 +52,16 @@ def figures(run: PortfolioBacktest) -> list:
     shown = _thin(account, "equity")
     peak = np.maximum.accumulate(np.r_[balance, account["equity"].to_numpy()])[1:]
     drawdown = pd.Series((account["equity"].to_numpy() / peak - 1) * 100, index=account.index)
-    figure = go.Figure()
-    figure.add_scatter(x=shown.index, y=shown["equity"], name="equity", line={"width": 1.5})
-    figure.add_scatter(x=shown.index, y=shown["balance"], name="balance", line={"width": 1})
-    figure.add_scatter(x=drawdown.index[minmax_indices(drawdown.to_numpy())],
-                       y=drawdown.iloc[minmax_indices(drawdown.to_numpy())], name="drawdown %",
-                       yaxis="y2", line={"width": 1, "color": "#dc2626"}, fill="tozeroy")
-    figure.update_layout(title=f"Account equity and drawdown ({currency})", height=420,
-                         yaxis2={"overlaying": "y", "side": "right", "title": "drawdown %"})
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
+                           vertical_spacing=0.04)
+    figure.add_scatter(x=shown.index, y=shown["equity"], name="equity", line={"width": 1.5},
+                       row=1, col=1)
+    figure.add_scatter(x=shown.index, y=shown["balance"], name="balance", line={"width": 1},
+                       row=1, col=1)
+    rows = minmax_indices(drawdown.to_numpy())
+    figure.add_scatter(x=drawdown.index[rows], y=drawdown.iloc[rows], name="drawdown %",
+                       line={"width": 1, "color": "#dc2626"}, fill="tozeroy", row=2, col=1)
+    figure.update_layout(title=f"Account equity ({currency}) and drawdown (%)", height=480)
     out.append(chart("account-equity", figure))
     figure = go.Figure()
     for pair in run.pairs:
