@@ -124,3 +124,15 @@ pair = "GBPUSD"
     assert eurusd and {row[header.index("units")] for row in eurusd} == {"20000"}
     run_file.write_text('[[legs]]\nsymbol = "EURUSD"\n')
     assert main([*project, "backtest", "--config", str(run_file)]) == 2
+
+
+def test_a_portfolio_run_is_not_loaded_back_as_a_one_pair_run(tmp_path):
+    import pytest
+
+    from fxjudge.errors import DataError
+    from fxjudge.report import load_run
+
+    (tmp_path / "trades.csv").write_text("pair\n")
+    (tmp_path / "portfolio.json").write_text('{"pairs": ["EURUSD", "GBPUSD"]}')
+    with pytest.raises(DataError, match="is a portfolio run"):
+        load_run(tmp_path)

@@ -103,6 +103,9 @@ def simulate_portfolio(
         orders = inputs.orders(leg.bars.index, leg.signals, leg.levels, leg.probability,
                                leg.entries_allowed)
         notes += [f"{pair}: {n}" for n in ([note] if note else []) + leg_notes]
+        if len(orders.signal) and orders.signal[-1] != 0:
+            notes.append(f"{pair}: the signal on the last bar ({leg.bars.index[-1]}) has no "
+                         "next open: not executed")
         all_orders.append(orders)
         arguments.append((market, compiled._arguments(market, orders, rules=leg.rules,
                                                       costs=leg.costs, account=account,
