@@ -30,8 +30,8 @@ def flat(*closes: float) -> list[tuple[float, float, float, float]]:
     return [(c, c, c, c) for c in closes]
 
 
-def leg(pair: str, rows, signals, **kwargs) -> Leg:
-    data = bars(rows, pair=pair, spread=0.0)
+def leg(pair: str, rows, signals, times=None, **kwargs) -> Leg:
+    data = bars(rows, pair=pair, spread=0.0, times=times)
     return Leg(pair, data, pd.Series(signals, index=data.index, dtype=float),
                costs=Costs(), sizing=Sizing(lots=1), **kwargs)
 
@@ -85,6 +85,26 @@ def test_stop_out_triggered_by_one_leg_closes_the_largest_loss():
     assert list(result.units["EURJPY"]) == [0, 10_000, 10_000, 0, 0, 0]
 
 
+def test_a_leg_without_a_bar_keeps_its_last_mark_and_is_stopped_out_at_it():
+    # the previous case with no EURJPY bar at 13:00: EURJPY keeps its 12:00 mark (152,
+    # -80,000) when USDJPY's 13:00 close (144, -60,000) brings equity to 60,000 <= 62,000; the
+    # stop-out closes EURJPY at that last close, its exit_time the 12:00 bar's
+    hours = ["2024-01-02 10:00", "2024-01-02 11:00", "2024-01-02 12:00", "2024-01-02 14:00",
+             "2024-01-02 15:00"]
+    usdjpy = leg("USDJPY", flat(150, 150, 150, 144, 144, 144), [1, 0, 0, 0, 0, 0])
+    eurjpy = leg("EURJPY", flat(160, 160, 152, 152, 152), [1, 0, 0, 0, 0], times=hours)
+    account = Account(currency="JPY", balance=200_000.0, stop_out_level=0.5)
+    result = simulate_portfolio([usdjpy, eurjpy], account=account)
+    stopped = result.trades.set_index("pair").loc["EURJPY"]
+    assert stopped.exit_reason == "stop_out"
+    assert stopped.exit_time == pd.Timestamp("2024-01-02 12:00", tz="UTC")
+    assert stopped.net_account == pytest.approx(-80_000.0)
+    assert len(result.account) == 6  # the union of the two legs' times
+    assert list(result.account["balance"]) == pytest.approx(
+        [200_000, 200_000, 200_000, 120_000, 120_000, 60_000])
+    assert list(result.units["EURJPY"]) == [0, 10_000, 10_000, 0, 0, 0]
+
+
 def test_entry_rejected_for_the_margin_the_other_leg_holds():
     # 100,000 JPY at 25:1. USDJPY long 10,000 at 11:00's open 150: margin 60,000. EURJPY's
     # signal at 11:00 asks for 10,000 at 12:00's open 160: margin 64,000 > free margin
@@ -126,9 +146,12 @@ def test_one_leg_is_the_one_pair_engine(scenario):
                                   equity["position_units"].to_numpy())
 
 
-@pytest.mark.parametrize("case", [test_cross_rate_from_the_legs_own_bars,
-                                  test_stop_out_triggered_by_one_leg_closes_the_largest_loss,
-                                  test_entry_rejected_for_the_margin_the_other_leg_holds])
+@pytest.mark.parametrize("case", [
+    test_cross_rate_from_the_legs_own_bars,
+    test_stop_out_triggered_by_one_leg_closes_the_largest_loss,
+    test_a_leg_without_a_bar_keeps_its_last_mark_and_is_stopped_out_at_it,
+    test_entry_rejected_for_the_margin_the_other_leg_holds,
+])
 def test_hand_cases_on_the_reference(case, monkeypatch):
     # the same hand-computed cases on the backtrader engine
     monkeypatch.setitem(simulate_portfolio.__kwdefaults__, "engine", "backtrader")
