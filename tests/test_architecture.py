@@ -12,10 +12,12 @@ SHARED = {"domain", "errors", "config"}
 FRONT = {"api", "cli", "__init__", "runconfig", "search"}
 ONLY_IN = {"ta": "features", "sklearn": "judge", "jinja2": "report", "plotly": "report",
            "optuna": "search", "dask": "search", "distributed": "search"}
-#: the reference engine alone imports backtrader; the compiled loops alone numba (the engine's
-#: kernels, and the drawdown passes every trial of a search computes)
+#: the reference engine alone imports backtrader; the compiled loops alone numba (the one-pair
+#: kernels, the portfolio's loop that calls them, and the drawdown passes every trial of a
+#: search computes)
 ONLY_MODULE = {"backtrader": ("engine/backtrader_engine.py",),
-               "numba": ("engine/kernels.py", "results/drawdowns.py")}
+               "numba": ("engine/kernels.py", "engine/portfolio_kernels.py",
+                         "results/drawdowns.py")}
 
 
 #: The one import to the right that the flow allows: a result's notebook methods (`plot`,

@@ -71,3 +71,68 @@ def test_bad_option_value_is_exit_code_2(capsys):
 
 def test_unknown_option_is_a_usage_error():
     assert main(["data", "info", "--bogus"]) == 2
+
+
+def test_backtest_pairs_runs_a_portfolio_and_lists_it(tmp_path, capsys):
+    # the sample's bars as EURUSD and, relabelled, as GBPUSD: two catalog pairs of one period
+    project = ["--project-dir", str(tmp_path)]
+    assert main([*project, "data", "import", str(SAMPLE)]) == 0
+    relabelled = tmp_path / "GBPUSD_H1_2017_ASK.csv"
+    relabelled.write_bytes(SAMPLE.read_bytes())
+    assert main([*project, "data", "import", str(relabelled), "--pair", "GBPUSD"]) == 0
+    capsys.readouterr()
+    assert main([*project, "backtest", "--pairs", "EURUSD,GBPUSD", "--strategy", "sma_cross",
+                 "--timeframe", "H1", "--spread-pips", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Portfolio EURUSD, GBPUSD" in out
+    (folder,) = (tmp_path / "reports").glob("*portfolio-EURUSD-GBPUSD*")
+    assert (folder / "report.html").exists() and (folder / "portfolio.parquet").exists()
+    assert "EURUSD,GBPUSD" in (tmp_path / "reports" / "index.html").read_text()
+
+
+def test_run_file_legs_set_each_leg_apart(tmp_path, capsys):
+    project = ["--project-dir", str(tmp_path)]
+    relabelled = tmp_path / "GBPUSD_H1_2017_ASK.csv"
+    relabelled.write_bytes(SAMPLE.read_bytes())
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(f"""
+[strategy]
+name = "sma_cross"
+
+[costs]
+spread_pips = 1.0
+
+[data]
+timeframe = "H1"
+
+[[legs]]
+source = "{SAMPLE.as_posix()}"
+pair = "EURUSD"
+sizing = {{ lots = 2 }}
+
+[[legs]]
+source = "{relabelled.as_posix()}"
+pair = "GBPUSD"
+""")
+    assert main([*project, "backtest", "--config", str(run_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Portfolio EURUSD, GBPUSD" in out
+    (folder,) = (tmp_path / "reports").glob("*portfolio-EURUSD-GBPUSD*")
+    trades = (folder / "trades.csv").read_text().splitlines()
+    header = trades[0].split(",")
+    eurusd = [row.split(",") for row in trades[1:] if row.startswith("EURUSD")]
+    assert eurusd and {row[header.index("units")] for row in eurusd} == {"20000"}
+    run_file.write_text('[[legs]]\nsymbol = "EURUSD"\n')
+    assert main([*project, "backtest", "--config", str(run_file)]) == 2
+
+
+def test_a_portfolio_run_is_not_loaded_back_as_a_one_pair_run(tmp_path):
+    import pytest
+
+    from fxjudge.errors import DataError
+    from fxjudge.report import load_run
+
+    (tmp_path / "trades.csv").write_text("pair\n")
+    (tmp_path / "portfolio.json").write_text('{"pairs": ["EURUSD", "GBPUSD"]}')
+    with pytest.raises(DataError, match="is a portfolio run"):
+        load_run(tmp_path)

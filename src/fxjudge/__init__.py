@@ -20,6 +20,7 @@ import importlib
 #: Each public name and the module it lives in.
 _EXPORTS = {
     "backtest": "fxjudge.api",
+    "backtest_portfolio": "fxjudge.api",
     "train_judge": "fxjudge.api",
     "sample_path": "fxjudge.config",
     "check_bars": "fxjudge.data.bars",

@@ -543,3 +543,150 @@ def weak_validation(scores: dict) -> str:
             f"({error:.3f}, from {wins} wins and {int(n or 0) - wins} losses): it has not "
             "shown it ranks winners better than chance, so its vetoes may be noise; train on "
             "more data or fewer features before trusting it")
+
+
+#: what a leg of `backtest_portfolio` may set (the others come from the call's arguments)
+LEG_KEYS = frozenset({"data", "pair", "strategy", "params", "costs", "sizing", "timeframe"})
+
+
+def backtest_portfolio(
+    legs: list[dict[str, Any] | str],
+    *,
+    strategy: type[Strategy] | Strategy | str | None = None,
+    params: dict[str, Any] | None = None,
+    costs: Costs | dict | None = None,
+    account: Account | dict | None = None,
+    sizing: Sizing | dict | None = None,
+    start=None,
+    end=None,
+    timeframe: str | None = None,
+    conversion=None,
+    project: str | Path | None = None,
+    engine: str | None = None,
+    judge: str | None = None,
+    judge_options: dict[str, Any] | None = None,
+):
+    """Run several pairs in one account and return a `results.portfolio.PortfolioBacktest`.
+
+    Each leg is a dict of `LEG_KEYS` (``data``: bars, a file or a catalog pair; ``pair``;
+    ``strategy``, ``params``, ``costs``, ``sizing``, ``timeframe`` override the call's own), or
+    a catalog pair's name. The legs share `account` (its balance, margin and stop-out) on the
+    merged timeline of their bars (the engine docstring's "Portfolios"); a leg whose quote
+    currency is not the account's converts with another leg's bars where one is the cross,
+    else with `conversion` (a fixed rate, conversion bars, or a mapping from the currency).
+    The statistics are the account's.
+
+    ``judge="walk-forward"`` judges every leg's candidates with one walk-forward model per pair,
+    each fitted only on its own leg's resolved past (`judge_options` as `backtest`'s), and runs
+    the legs with those vetoes; the result's `without_judge` is the same portfolio unjudged.
+    Not built: one model over all legs with the pair as a feature, saved models.
+    """
+    from fxjudge.engine.portfolio import Leg, leg_conversion
+
+    if judge is not None and str(judge) != WALK_FORWARD:
+        raise ConfigError(f"`judge` must be {WALK_FORWARD!r} for a portfolio (saved models "
+                          f"are not supported yet), was {judge!r}")
+    if judge is None and judge_options:
+        raise ConfigError("`judge_options` need `judge` ('walk-forward'), was None")
+    account = _as(Account, account, "account")
+    built, described, features = [], [], []
+    for number, spec in enumerate(legs, 1):
+        spec = {"data": spec} if isinstance(spec, str) else dict(spec)
+        unknown = set(spec) - LEG_KEYS
+        if unknown:
+            raise ConfigError(f"leg {number}: unknown keys {sorted(unknown)} (a leg may set "
+                              f"{sorted(LEG_KEYS)})")
+        if "data" not in spec:
+            raise ConfigError(f"leg {number} must give `data` (bars, a file or a catalog pair)")
+        chosen_strategy = spec.get("strategy", strategy)
+        if chosen_strategy is None:
+            raise ConfigError(f"leg {number} needs a `strategy` (or give one for all legs)")
+        prepared = _signals(spec["data"], chosen_strategy, spec.get("params", params),
+                            project=project, timeframe=spec.get("timeframe", timeframe),
+                            pair=spec.get("pair"), start=start, end=end)
+        leg_costs = _as(Costs, spec.get("costs", costs), "costs")
+        leg_sizing = _as(Sizing, spec.get("sizing", sizing), "sizing")
+        built.append(Leg(prepared.pair, prepared.bars, prepared.signals, prepared.levels,
+                         prepared.rules, leg_costs, leg_sizing))
+        features.append(prepared.features)
+        data = spec["data"]
+        described.append({
+            "source": str(data if isinstance(data, str | Path)
+                          else prepared.bars.attrs.get("source", "bars")),
+            "pair": prepared.pair.symbol, "timeframe": prepared.bars.attrs.get("timeframe"),
+            "start": prepared.bars.index[0].isoformat(),
+            "end": period_end(prepared.bars).isoformat(), "bars": len(prepared.bars),
+            "fingerprint": fingerprint(prepared.bars),
+            "strategy": _strategy_name(chosen_strategy, prepared.strategy),
+            "params": dataclasses.asdict(prepared.strategy.params),
+            "costs": dataclasses.asdict(leg_costs), "sizing": dataclasses.asdict(leg_sizing),
+        })
+    unjudged = None
+    if judge is not None:
+        unjudged = _portfolio_result(built, described, account, conversion, engine)
+        own = [(leg.pair, leg.bars) for leg in built]
+        judged = []
+        for leg, leg_features in zip(built, features, strict=True):
+            rate_source, _ = leg_conversion(leg.pair, account.currency, own, conversion)
+            verdict = judge_signals(
+                leg.bars, leg.signals, leg.levels, leg.rules, WALK_FORWARD,
+                strategy_features=leg_features, options=judge_options,
+                costs=label_costs(leg.bars, leg.pair, leg.costs, account, rate_source))
+            judged.append(dataclasses.replace(
+                leg, probability=verdict.probability_on(leg.bars.index),
+                entries_allowed=verdict.allowed_on(leg.bars.index)))
+        built = judged
+    result = _portfolio_result(built, described, account, conversion, engine)
+    if judge is not None:
+        result.account.config["judge"] = {"mode": WALK_FORWARD, "models": "one per pair",
+                                          **_plain(judge_options or {})}
+        result.without_judge = unjudged
+    return result
+
+
+def _portfolio_result(built, described, account: Account, conversion, engine):
+    """`simulate_portfolio` on the built legs, as a `PortfolioBacktest`."""
+    from fxjudge.engine.portfolio import simulate_portfolio
+    from fxjudge.results.portfolio import PortfolioBacktest
+
+    run = simulate_portfolio(built, account=account, conversion=conversion,
+                             **({"engine": engine} if engine else {}))
+    pairs = [leg["pair"] for leg in described]
+    configuration = {
+        "portfolio": True,
+        "data": {"pair": ",".join(pairs), "timeframe": described[0]["timeframe"],
+                 "start": min(leg["start"] for leg in described),
+                 "end": max(leg["end"] for leg in described), "bars": len(run.account)},
+        "strategy": {"name": ",".join(dict.fromkeys(leg["strategy"] for leg in described))},
+        "legs": described,
+        "account": dataclasses.asdict(account),
+        "engine": run.engine,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    equity = run.account.copy()
+    equity["position_units"] = run.units.abs().sum(axis=1)
+    result = BacktestResult(trades=run.trades, equity=equity, config=configuration,
+                            notes=list(run.notes))
+    prices = pd.DataFrame({leg.bars.attrs["pair"]: leg.bars["close"] for leg in built})
+    prices = prices.reindex(run.account.index).ffill()
+    return PortfolioBacktest(result, run.units, run.leg_pnl, prices,
+                             _currency_rates(prices, account.currency))
+
+
+def _currency_rates(prices: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """Each currency of the legs in the account currency per unit, from the legs' closes
+    (directly, inverted, or through another currency); NaN where the legs do not tell."""
+    rates = {currency: pd.Series(1.0, index=prices.index)}
+    pairs = [FxPair.parse(p) for p in prices.columns]
+    for _ in range(len(pairs) + 1):
+        for fx in pairs:
+            close = prices[fx.symbol]
+            if fx.quote in rates and fx.base not in rates:
+                rates[fx.base] = close * rates[fx.quote]
+            elif fx.base in rates and fx.quote not in rates:
+                rates[fx.quote] = rates[fx.base] / close
+    for fx in pairs:
+        for name in (fx.base, fx.quote):
+            rates.setdefault(name, pd.Series(np.nan, index=prices.index))
+    return pd.DataFrame(rates)

@@ -85,6 +85,9 @@ def backtest_command(
     strategy: Annotated[str | None, typer.Option("--strategy", help="e.g. sma_cross.")] = None,
     data: opt.DataOption = None,
     pair: opt.PairOption = None,
+    pairs: Annotated[str | None, typer.Option(
+        "--pairs", help="A portfolio: catalog pairs in one account, comma-separated "
+        "(USDJPY,EURUSD,EURJPY); a run file's [[legs]] sets each leg apart.")] = None,
     timeframe: opt.TimeframeOption = None,
     start: opt.FromOption = None,
     end: opt.ToOption = None,
@@ -173,7 +176,53 @@ def backtest_command(
         say(("note:", "yellow"), f" the DSR over {merged['n_trials']} configurations assumes "
             "their Sharpe ratios vary as pure noise would (1/(days - 1)); give "
             "--trials-sharpes or --trials-sr-variance for the search's own spread")
+    if pairs:
+        merged["legs"] = [{"pair": name.strip()} for name in pairs.split(",") if name.strip()]
+    if merged.get("legs"):
+        _execute_portfolio(merged)
+        return
     _execute(merged, lang=lang, equity_csv=equity_csv, display_tz=display_tz)
+
+
+def _execute_portfolio(merged: dict) -> Path:
+    """Run a portfolio configuration (its ``legs``), save it under reports/, write its report
+    (`fxjudge.report.portfolio_page`) and the index."""
+    from fxjudge import runconfig
+    from fxjudge.api import backtest_portfolio, new_run_folder
+    from fxjudge.report import build_index
+    from fxjudge.report.portfolio_page import render_portfolio
+
+    data_cfg = merged.get("data", {})
+    name = merged.get("strategy", {}).get("name")
+    costs, account, sizing = runconfig.resolve(merged)
+    legs = []
+    for leg in merged["legs"]:
+        spec = {key: leg[key] for key in ("strategy", "params", "costs", "sizing", "timeframe")
+                if key in leg}
+        if leg.get("source"):
+            spec |= {"data": str(config.project_path(leg["source"])), "pair": leg.get("pair")}
+        else:
+            spec["data"] = leg["pair"]
+        legs.append(spec)
+    with collected_warnings():
+        run = backtest_portfolio(
+            legs, strategy=name, params=merged.get("strategy", {}).get("params"), costs=costs,
+            account=account, sizing=sizing, start=data_cfg.get("start"), end=data_cfg.get("end"),
+            timeframe=data_cfg.get("timeframe"), conversion=data_cfg.get("conversion"),
+            engine=merged.get("engine"))
+    pairs = "-".join(run.pairs)
+    folder = run.save(new_run_folder(f"portfolio-{pairs}"))
+    report = render_portfolio(run, folder / "report.html")
+    build_index(folder.parent)
+    table = Table(title=f"Portfolio {', '.join(run.pairs)}", show_header=False)
+    for label, value in run.account.summary_rows():
+        table.add_row(label, value)
+    console.print(table)
+    console.print(run.contributions().to_string(index=False))
+    for note in run.account.notes:
+        console.print(f"  - {note}")
+    console.print(f"report: {report}")
+    return folder
 
 
 def trials_settings(trials: int | None, sharpes: str | None,

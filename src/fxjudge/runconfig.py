@@ -98,6 +98,9 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
     """Raise `ConfigError` for an unknown table or key or a value of the wrong type, in one
     line naming `origin`, the table and the key; return `config` unchanged."""
     for section, values in config.items():
+        if section == "legs":
+            _check_legs(values, origin)
+            continue
         if section in RECORDED_TOP + SETTINGS_TOP:
             _typed(f"{origin}:", section, values, TOP_TYPES[section])
             if section == "n_trials" and values < 1:
@@ -114,6 +117,22 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
                 raise unknown_name(f"key in [{section}] of {origin}", key, SECTIONS[section])
             _typed(f"{origin}: [{section}]", key, value, TYPES[section][key])
     return config
+
+
+#: the keys of a ``[[legs]]`` table: a portfolio's pair (a catalog pair, or `source` a file of
+#: it) and what it sets apart from the run's own [strategy], [costs], [sizing] and timeframe
+LEG_KEYS = ("source", "pair", "strategy", "params", "costs", "sizing", "timeframe")
+
+
+def _check_legs(legs: Any, origin: str) -> None:
+    if not isinstance(legs, list) or not all(isinstance(leg, dict) for leg in legs):
+        raise ConfigError(f"{origin}: `legs` must be [[legs]] tables, was {legs!r}")
+    for number, leg in enumerate(legs, 1):
+        for key in leg:
+            if key not in LEG_KEYS:
+                raise unknown_name(f"key in [[legs]] {number} of {origin}", key, LEG_KEYS)
+        if not (leg.get("source") or leg.get("pair")):
+            raise ConfigError(f"{origin}: [[legs]] {number} must give `pair` (or `source`)")
 
 
 def _typed(where: str, key: str, value: Any, hint: Any) -> None:

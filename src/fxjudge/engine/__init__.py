@@ -141,8 +141,47 @@ favourable move from the entry fill, on the close side, >= 0; the exit bar count
 exit), probability (the judge's probability at the signal bar, NaN without a judge).
 
 **Equity** (one row per bar, after its close): balance, equity, used_margin, position_units
-(signed). Not modelled: bank holidays in the swap calendar, partial fills, several positions or
-pairs at once, margin that moves with the price.
+(signed). Not modelled: bank holidays in the swap calendar, partial fills, several positions in
+one pair, margin that moves with the price.
+
+**Portfolios** (`portfolio.simulate_portfolio`, legs of `portfolio.Leg`: a pair, its bars,
+signals, levels, rules, costs and sizing; both engines, the backtrader one with a data feed per
+leg). Several pairs share one account: its balance, equity, used margin and stop-out. Each leg
+follows every rule above on its own bars; only these are the account's:
+
+- *Timeline.* The legs' bars are merged on the union of their timestamps. A leg acts only at
+  its own bars (its signals, fills, stops, time exits and swaps count its own bars); a bar of
+  one leg never waits for another's. At a timestamp where a leg has no bar, its open position
+  keeps the mark of its last close (its last price, converted at that bar's rate).
+- *Order within a timestamp* (legs in the order given): (1) at the open, for every leg with a
+  bar: the swap of the rollovers passed, then the exit decided at its last close (time,
+  opposite, reverse); (2) the entries, leg by leg; (3) inside the bar, every leg's stop-loss
+  (moved or not) and take-profit; (4) at the close: a leg's end of data, the marks, then the
+  account's stop-out; (5) the close's decisions for each leg's next bar.
+- *Margin.* Used margin is the sum of the open positions' margins (each fixed at its entry, as
+  above); equity = balance + every open position's unrealised P&L and accrued swap as last
+  marked (a position opened at this timestamp counts none until its first close); free margin
+  = equity - used margin. An entry is rejected when its margin exceeds the free margin less its
+  own commission (so another leg's position can cause the rejection; with one leg this is the
+  one-pair rule). Risk sizing risks its fraction of that free margin (the balance when flat).
+- *Stop-out.* Tested once per timestamp, after the close's marks: while used margin > 0 and
+  equity <= ``stop_out_level`` * used margin, the open position with the largest loss
+  (unrealised P&L plus accrued swap in the account currency, lowest first; ties to the first
+  leg) is closed at its last close (close side, with slippage), reason ``"stop_out"``; the test
+  is then repeated on the account as it stands. A leg that has no bar at that timestamp closes
+  at its last bar's close and its trade's exit_time is that bar's. Unlike a one-pair run, the
+  level is tested at the closes, not solved inside a bar (several legs move at once): a stop-out
+  can fill beyond the level, and the stop-loss of the same bar comes first.
+- *Conversion.* Each leg converts as above. When neither its quote nor its base currency is the
+  account's, a leg whose pair is the quote/account pair (either orientation) supplies the rate:
+  its bars are the conversion bars, under the conversion bars' rule (the close, or the mid with
+  a spread, of its last bar closed by the event's bar's open). EURUSD and USDJPY in a JPY
+  account: EURUSD's USD converts with the USDJPY leg. Otherwise `conversion` (one for all legs,
+  or a mapping from the quote currency), else ECB with a note.
+- *Output* (`portfolio.PortfolioResult`): the trades of every leg (a ``pair`` column, ordered
+  by exit time then leg), the account per timestamp (balance, equity, used_margin,
+  margin_level = equity / used margin, NaN without a position), each leg's signed units and its
+  P&L (realised net plus the open position's mark).
 """
 
 from fxjudge.engine.costs import Account, Costs, Sizing

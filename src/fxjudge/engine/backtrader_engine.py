@@ -146,3 +146,46 @@ class ArrayFeed(bt.feed.DataBase):
     def next(self, datamaster=None, ticks=True):
         """Load the next bar without refreshing the unused ``tick_*`` values."""
         return super().next(datamaster, ticks=False)
+
+
+def run_portfolio(legs: list[tuple[Market, Orders, ExitRules, Costs, Sizing]], account: Account):
+    """A portfolio under backtrader's loop: one `ArrayFeed` per leg, backtrader merging their
+    timestamps; `portfolio_ledger.PortfolioLedger` is the account (see its `arrays`)."""
+    from fxjudge.engine.portfolio_ledger import PortfolioLedger
+
+    ledgers = [Ledger(market, orders, rules=rules, costs=costs, account=account, sizing=sizing)
+               for market, orders, rules, costs, sizing in legs]
+    book = PortfolioLedger(ledgers, account)
+    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=True, maxcpus=1)
+    for market, *_ in legs:
+        cerebro.adddata(ArrayFeed(market.times.as_unit("ns").asi8, market.open, market.high,
+                                  market.low, market.close, np.zeros(len(market.open))))
+    cerebro.addstrategy(_PortfolioDriver, book=book)
+    cerebro.run()
+    return book.arrays()
+
+
+class _PortfolioDriver(bt.Strategy):
+    """Hands each merged timestamp to the portfolio ledger, with the bar every leg has there:
+    a data whose length grew since the last call has a new bar."""
+
+    params = (("book", None),)
+
+    def start(self) -> None:
+        self._seen = [0] * len(self.datas)
+
+    def prenext(self) -> None:
+        self.next()  # a leg whose bars start later has none yet: the others go on
+
+    def next(self) -> None:
+        bars: list[int | None] = []
+        for k, data in enumerate(self.datas):
+            now = len(data)
+            bars.append(now - 1 if now > self._seen[k] else None)
+            self._seen[k] = now
+        self.p.book.on_time(bars)
+
+    def stop(self) -> None:
+        delivered = [len(ledger.market.open) for ledger in self.p.book.legs]
+        if self._seen != delivered:
+            raise RuntimeError(f"backtrader delivered {self._seen} of {delivered} bars")

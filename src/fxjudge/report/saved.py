@@ -45,6 +45,10 @@ def is_judged_run(folder: str | Path) -> bool:
 def load_run(folder: str | Path) -> BacktestResult | JudgedResult:
     """The `BacktestResult` or `JudgedResult` saved in `folder`."""
     folder = Path(folder)
+    if (folder / "portfolio.json").exists():
+        raise DataError(f"{folder} is a portfolio run: its report.html was written with it, "
+                        "and loading portfolio runs back is not supported yet",
+                        fix="open its report.html, or rerun the portfolio")
     if is_judged_run(folder):
         return _load_judged(folder)
     if not (folder / "trades.csv").exists():
