@@ -97,11 +97,12 @@ def simulate_portfolio(
     arguments, all_orders = [], []
     own = list(zip(pairs, [leg.bars for leg in legs], strict=True))
     for pair, leg in zip(pairs, legs, strict=True):
-        inputs.check_rules(leg.sizing, leg.rules, leg.levels)
+        inputs.check_rules(leg.sizing, leg.rules, leg.levels, leg.probability)
         rate_source, note = leg_conversion(pair, account.currency, own, conversion)
         market, leg_notes = inputs.market(leg.bars, pair, leg.costs, account, rate_source, None)
-        orders = inputs.orders(leg.bars.index, leg.signals, leg.levels, leg.probability,
-                               leg.entries_allowed)
+        orders = inputs.size_factors(
+            inputs.orders(leg.bars.index, leg.signals, leg.levels, leg.probability,
+                          leg.entries_allowed), leg.sizing)
         notes += [f"{pair}: {n}" for n in ([note] if note else []) + leg_notes]
         if len(orders.signal) and orders.signal[-1] != 0:
             notes.append(f"{pair}: the signal on the last bar ({leg.bars.index[-1]}) has no "
