@@ -1,4 +1,4 @@
-"""The verdict's tests (DESIGN.md §5): does the judge rank winners, and do its kept trades pay?
+"""The verdict's tests (docs/judge.md): does the judge rank winners, and do its kept trades pay?
 
 Inputs are arrays aligned on the judged, resolved candidates **in time order** (the order of
 the candidate table): `prob` the out-of-sample probability, `label` 1 for a win and 0 for a
