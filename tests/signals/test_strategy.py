@@ -365,3 +365,22 @@ def test_an_edited_file_is_imported_again(project):
     assert strategy_class("alpha", project)().params.window_bars == 7
     path.write_text(path.read_text().replace("= 7", "= 80"))
     assert strategy_class("alpha", project)().params.window_bars == 80
+
+
+def test_a_strategy_sent_by_value_to_another_process_keeps_its_defaults():
+    """cloudpickle (a notebook's class in a parallel search) copies `dataclasses.MISSING`."""
+    cloudpickle = pytest.importorskip("cloudpickle")
+
+    def notebook_class():
+        class Notebook(Toy):
+            @dataclass(frozen=True)
+            class Params:
+                fast_bars: int = 4
+                width: float = 2.5
+
+        return Notebook
+
+    sent = cloudpickle.loads(cloudpickle.dumps(notebook_class()))
+    assert dataclasses.fields(sent.Params)[0].default_factory is not dataclasses.MISSING
+    assert sent().params == sent.Params(fast_bars=4, width=2.5)
+    assert sent(fast_bars=7).params.fast_bars == 7

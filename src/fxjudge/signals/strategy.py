@@ -248,7 +248,12 @@ def _init_fields(params_class: type) -> list[dataclasses.Field]:
 
 
 def _default(field: dataclasses.Field) -> Any:
-    """A field's default value (`dataclasses.MISSING` when it has none)."""
-    if field.default_factory is not dataclasses.MISSING:
+    """A field's default value (`dataclasses.MISSING` when it has none).
+
+    Tested by type, not identity: a class sent to another process by value (a notebook's
+    strategy in a parallel search, through cloudpickle) carries copies of the sentinel.
+    """
+    missing = type(dataclasses.MISSING)
+    if not isinstance(field.default_factory, missing):
         return field.default_factory()
-    return field.default
+    return dataclasses.MISSING if isinstance(field.default, missing) else field.default
