@@ -112,7 +112,8 @@ class Coin(Strategy):
     def signals(self, bars: pd.DataFrame, features: pd.DataFrame) -> pd.Series:
         """A coin per bar: signal with probability `rate`, long or short half the time."""
         rng = np.random.default_rng(self.params.seed)
-        go, up = rng.random(len(bars)) < self.params.rate, rng.random(len(bars)) < 0.5
+        draws = rng.random((len(bars), 2))  # row by row: bar t's draws do not depend on later bars
+        go, up = draws[:, 0] < self.params.rate, draws[:, 1] < 0.5
         return entries(pd.Series(go & up, bars.index), pd.Series(go & ~up, bars.index),
                        self.warmup_bars)
 
