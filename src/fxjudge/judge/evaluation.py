@@ -22,7 +22,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from fxjudge.errors import ModelError, must
-from fxjudge.judge.verdict import verdict_tests
+from fxjudge.judge.verdict import random_subset_means, verdict_tests
 
 
 def _judged(prob, label) -> tuple[np.ndarray, np.ndarray]:
@@ -135,24 +135,12 @@ def random_filter_test(
     if pnl is not None:
         values = np.asarray(pnl, dtype=float)[resolved]
         observed = float(values[kept].mean()) if m else math.nan
-        draws = _random_subset_means(values, m, n_draws, seed) if m else np.array([math.nan])
+        draws = random_subset_means(values, m, n_draws, seed) if m else np.array([math.nan])
         beaten = np.sum(draws >= observed - 1e-12 * max(1.0, abs(observed)))
         out |= {"mean_pnl_taken": observed, "mean_pnl_all": float(values.mean()) if n else math.nan,
                 "mean_pnl_p_value": float((1 + beaten) / (1 + n_draws)) if m else math.nan}
         out |= {f"mean_pnl_random_q{q}": float(np.quantile(draws, q / 100)) for q in (5, 50, 95)}
     return out
-
-
-def _random_subset_means(values: np.ndarray, size: int, n_draws: int, seed: int) -> np.ndarray:
-    """Means of `n_draws` random subsets of `size` values (without replacement), in chunks."""
-    rng = np.random.default_rng(seed)
-    rows = max(1, 2_000_000 // len(values))
-    means = []
-    for first in range(0, n_draws, rows):
-        keys = rng.random((min(rows, n_draws - first), len(values)))
-        picked = np.argpartition(keys, size - 1, axis=1)[:, :size]
-        means.append(values[picked].mean(axis=1))
-    return np.concatenate(means)
 
 
 def permutation_importance_oos(judge, X, y, *, n_repeats: int = 10, seed: int = 0) -> pd.DataFrame:
