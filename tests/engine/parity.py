@@ -29,6 +29,7 @@ from fxjudge.domain import FxPair
 from fxjudge.engine import Account, Costs, Sizing, simulate
 from fxjudge.engine.conversion import quote_rates
 from fxjudge.engine.frames import NO_MARGIN, NO_SIZE
+from fxjudge.features.indicators import atr
 from fxjudge.signals.exits import ExitRules, exit_levels
 from tests.conftest import SHARED_DATA
 
@@ -234,9 +235,10 @@ def build(scenario: Scenario) -> dict:
     signal = _signals(scenario, rng, n)
     if "atr" in (_kind(scenario.stop), _kind(scenario.target), _kind(scenario.trail)):
         signal[: scenario.atr_bars] = 0.0  # no signal before the ATR is known
+        # nor where it is 0 (flat bars in real files): `exit_levels` refuses such a signal
+        signal[(atr(bars, scenario.atr_bars) <= 0).to_numpy()] = 0.0
     signals = pd.Series(signal, index=bars.index)
     levels = exit_levels(bars, signals, rules, pair)
-    levels = levels.where(levels > 0)  # an ATR of 0 (flat bars in real files): no such level
     if scenario.level_holes:
         holes = rng.random(n) < scenario.level_holes
         levels = levels.mask(pd.Series(holes, index=bars.index), np.nan)
