@@ -333,7 +333,10 @@ def _walk(pair: str, tf: str, n: int, rng) -> pd.DataFrame:
     returns = rng.standard_t(3, n) * vol
     gaps = np.where(rng.random(n) < rng.choice([0.0, 0.05, 0.3]),
                     rng.normal(0.0, vol * rng.choice([1.0, 10.0, 50.0]), n), 0.0)
-    opens = TYPICAL_PRICES.get(fx.symbol, 1.0) * np.exp(np.cumsum(gaps + np.r_[0.0, returns[:-1]]))
+    # the log path is held within a factor of e**4 of the typical price, so that a wild walk
+    # rounded to the quote grid never reaches a price of 0
+    log_path = np.clip(np.cumsum(gaps + np.r_[0.0, returns[:-1]]), -4.0, 4.0)
+    opens = TYPICAL_PRICES.get(fx.symbol, 1.0) * np.exp(log_path)
     closes = opens * np.exp(returns)
     wick = np.abs(rng.normal(0.0, vol, (2, n)))
     highs = np.maximum(opens, closes) * np.exp(wick[0])
