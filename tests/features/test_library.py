@@ -135,8 +135,12 @@ def test_oriented_features_are_value_times_side_on_a_hand_case():
     assert X["rsi_x_side"].tolist() == pytest.approx([raw["rsi"].iloc[0] - 50,
                                                       50 - raw["rsi"].iloc[1]])
     assert {f"{name}_x_side" for name in DIRECTIONAL} <= set(X.columns)
-    assert not any(c.startswith(("hour", "tokyo", "atr")) and c.endswith("_x_side")
-                   for c in X.columns)  # only directional features are oriented
+    for name in ("hour_sin", "hour_cos", "tokyo", "london", "new_york"):  # calendar x side
+        assert X[f"{name}_x_side"].tolist() == pytest.approx(raw[name].to_numpy() * [1, -1])
+        assert name in X.columns  # the raw calendar stays: an hour matters to both sides
+    assert "ret5_atr" not in X.columns  # the raw directional ones are replaced by their twins
+    assert not any(c.startswith(("atr", "vol", "spread", "adx", "weekday"))
+                   and c.endswith("_x_side") for c in X.columns)  # no side in these
 
 
 def test_oriented_features_pass_the_truncation_test(bars):

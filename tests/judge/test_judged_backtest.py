@@ -234,7 +234,7 @@ def test_the_feature_set_changes_the_judges_columns(tmp_path):
                                    judge_options={"estimator": "logistic", "min_train": 50,
                                                   "features": ["ret*_x_side", "hour_*"]})
     assert card["features"] == ["hour_sin", "hour_cos", "ret5_atr_x_side", "ret20_atr_x_side",
-                                "side", "strategy_ema_fast", "strategy_ema_slow",
+                                "hour_sin_x_side", "hour_cos_x_side", "side", "strategy_ema_fast", "strategy_ema_slow",
                                 "strategy_atr"]
     assert card["judge_options"]["features"] == ["ret*_x_side", "hour_*"]
     later = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,

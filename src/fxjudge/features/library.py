@@ -31,7 +31,10 @@ The columns, all float64:
   averages and to the highs and lows, SMA(20) - SMA(50), +DI - -DI, the MACD histogram, and
   ``rsi_x_side`` = (RSI - 50) x side). A gradient boosting must otherwise learn "up is good for a
   buy, bad for a sell" as an interaction with ``side`` from a few thousand candidates; oriented,
-  "in the trade's favour" is one split.
+  "in the trade's favour" is one split. The calendar's hour and session flags get twins too
+  (`CALENDAR_SIDED`: ``london_x_side`` is +1 for a buy in London hours, -1 for a sell, 0
+  outside), so that a time-of-day drift (buys win in one session, sells in another) is one split
+  as well; their raw columns stay, since an hour matters to both sides alike (its volatility).
 
 Which columns the judge gets (`FEATURE_SETS`, `select_features`): ``"library"`` (the default:
 the library with its directional features oriented, i.e. the `DIRECTIONAL` raw columns replaced
@@ -73,6 +76,8 @@ ORIENTED_SUFFIX = "_x_side"
 DIRECTIONAL = ("body_atr", "ret5_atr", "ret20_atr", "dist_sma20_atr", "dist_sma50_atr",
                "dist_sma200_atr", "sma20_50_atr", "rsi", "di_diff", "macd_hist_atr",
                "dist_high20_atr", "dist_low20_atr", "dist_high100_atr", "dist_low100_atr")
+#: Calendar features that also get a twin x side (the raw columns stay in "library").
+CALENDAR_SIDED = ("hour_sin", "hour_cos", "tokyo", "london", "new_york")
 #: Named feature sets (a list of names or glob patterns is the third way).
 FEATURE_SETS = ("library", "strategy")
 _SMA = ("dist_sma20_atr", "dist_sma50_atr", "dist_sma200_atr")
@@ -157,11 +162,13 @@ def bar_features(bars: pd.DataFrame, *, spread_pips: float | None = None) -> pd.
 
 
 def oriented(frame: pd.DataFrame, side) -> pd.DataFrame:
-    """``<name>_x_side`` = value x side for each `DIRECTIONAL` column of `frame` (RSI - 50)."""
+    """``<name>_x_side`` = value x side for each `DIRECTIONAL` (RSI - 50) and `CALENDAR_SIDED`
+    column of `frame`."""
     side = np.asarray(side, dtype=float)
     return pd.DataFrame({f"{name}{ORIENTED_SUFFIX}":
                          (frame[name].to_numpy() - (50.0 if name == "rsi" else 0.0)) * side
-                         for name in DIRECTIONAL if name in frame.columns}, index=frame.index)
+                         for name in DIRECTIONAL + CALENDAR_SIDED if name in frame.columns},
+                        index=frame.index)
 
 
 def select_features(frame: pd.DataFrame, features="library") -> pd.DataFrame:
