@@ -62,7 +62,7 @@ JUDGE_OPTION_TYPES = {
 #: Options that only a saved model (not the walk-forward judge) uses.
 SAVED_MODEL_OPTIONS = ("allow_param_change", "allow_before_training", "trusted_types")
 CANDIDATE_COLUMNS = ("side", "probability", "taken", "judged", "label", "label_return",
-                     "resolve_time", "barrier")
+                     "resolve_time", "barrier", "period")
 
 
 def judge_settings(options: dict | None) -> dict:
@@ -134,7 +134,8 @@ class Judgement:
         """The `JudgeReport` of the candidates (trade statistics left to the caller); it scores
         the judged candidates with a label and counts the unjudged and the unresolved."""
         c = self.candidates
-        report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"])
+        report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"],
+                              c["period"] if "period" in c else None)
         report.importance = self.importance
         report.importance_periods = self.importance_periods
         report.importance_groups = self.importance_groups
@@ -202,6 +203,7 @@ def judge_signals(
             progress=progress, sample_weights=options["sample_weights"],
         )
         probability, taken, importance = found.probability, found.taken, found.importance
+        period = found.period
         extra = (found.importance_periods, found.importance_groups)
         config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
                                                   "fit_until": str}).to_dict("records")
@@ -214,12 +216,13 @@ def judge_signals(
             scored = probability.notna().to_numpy()
             extra = _one_period_importance(saved[0], X, labels, scored, options)
         config |= {"model_card": card, "threshold": card.get("threshold")}
+        period = pd.Series(np.where(probability.notna(), 0, -1), index=probability.index)
     judged = probability.notna()
     candidates = pd.DataFrame({
         "side": labels["side"].astype(np.int64), "probability": probability,
         "taken": taken.astype(bool), "judged": judged, "label": labels["label"],
         "label_return": labels["return_pips"], "resolve_time": labels["resolve_time"],
-        "barrier": labels["barrier"],
+        "barrier": labels["barrier"], "period": period.astype(np.int64),
     }, index=labels.index)
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None

@@ -213,28 +213,31 @@ class JudgeReport:
         return out
 
 
-def judge_report(prob, label, taken, pnl=None, *, bins: int = 10, n_draws: int = 10_000,
-                 seed: int = 0) -> JudgeReport:
+def judge_report(prob, label, taken, pnl=None, period=None, *, bins: int = 10,
+                 n_draws: int = 10_000, seed: int = 0) -> JudgeReport:
     """Build a `JudgeReport` on the judged (finite `prob`), resolved (finite `label`) candidates
     of one backtest; the others are counted in `n_not_judged` and `n_unresolved`. With `pnl`,
-    the verdict's tests too (`fxjudge.judge.verdict`: rank test, P&L test, outcome, uplift);
-    the candidates must then be in time order."""
+    the verdict's tests too (`fxjudge.judge.verdict`: rank test within `period`, each
+    candidate's walk-forward period, P&L test, outcome, uplift); the candidates must then be in
+    time order."""
     prob = np.asarray(prob, dtype=float)
     label = np.asarray(label, dtype=float)
     kept = np.asarray(taken, dtype=bool)
     values = None if pnl is None else np.asarray(pnl, dtype=float)
-    for name, column in (("label", label), ("taken", kept), ("pnl", values)):
+    groups = None if period is None else np.asarray(period)
+    for name, column in (("label", label), ("taken", kept), ("pnl", values), ("period", groups)):
         if column is not None and column.shape != prob.shape:
             raise must(name, f"as long as `prob` ({len(prob)})", len(column))
     judged, resolved = ~np.isnan(prob), ~np.isnan(label)
     use = judged & resolved
     label, kept, prob = label[use], kept[use], prob[use]
     values = None if values is None else values[use]
+    groups = None if groups is None else groups[use]
     tests = {}
     if values is not None:
         ok = ~np.isnan(values)
-        tests = verdict_tests(prob[ok], label[ok], values[ok], kept[ok], n_draws=n_draws,
-                              seed=seed)
+        tests = verdict_tests(prob[ok], label[ok], values[ok], kept[ok],
+                              None if groups is None else groups[ok], n_draws=n_draws, seed=seed)
         tests = {"rank_test": tests["rank"], "pnl_test": tests["pnl"],
                  "outcome": tests["outcome"], "uplift": tests["uplift"]}
     return JudgeReport(

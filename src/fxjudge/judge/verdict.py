@@ -5,7 +5,16 @@ the candidate table): `prob` the out-of-sample probability, `label` 1 for a win 
 loss, `pnl` the candidate's net pips as if taken alone, `taken` True where the judge kept it.
 
 - **Rank test** (the lead). Statistic: the AUC (Mann-Whitney) of the probabilities against the
-  labels; one-sided, the judge claims high probabilities win. Null: the probability sequence
+  labels, counting only the pairs of a win and a loss judged in the same walk-forward period
+  (`period`, the stratified AUC; with one period it is the plain AUC, which is also reported
+  as ``auc_pooled``). Why within periods: each period's model is calibrated to the win rate of
+  its own (anchored) past, and within one run that past mean is negatively correlated with the
+  coming periods' outcomes (the finite-sample bias of a forecast by the expanding mean: an
+  early run of wins lifts every later period's level while the later outcomes, being
+  independent, fall back), so pairs across periods make the pooled AUC fall below 0.5 on data
+  with nothing to predict (0.46-0.49 with sigmoid calibration, benchmarks/results/verdict.txt).
+  The judge's decisions are within periods too: each period's threshold is its own.
+  One-sided, the judge claims high probabilities win. Null: the probability sequence
   circularly shifted against the outcomes, which keeps the serial dependence of both (labels
   of overlapping trades, probabilities of one walk-forward period's model) and breaks only their
   alignment. Shifts lie at least `min_gap` candidates from zero (either way round), so that no
@@ -64,38 +73,69 @@ def shift_grid(n: int, n_shifts: int = 999, min_gap: int | None = None) -> np.nd
     return np.unique(np.linspace(gap, n - gap, n_shifts).round().astype(np.int64))
 
 
-def rank_test(prob, label, *, n_shifts: int = 999, min_gap: int | None = None) -> dict:
-    """AUC of `prob` against `label` and its one-sided p-value under circular shifts."""
+def rank_test(prob, label, period=None, *, n_shifts: int = 999,
+              min_gap: int | None = None) -> dict:
+    """The AUC of `prob` against `label` within `period` (the module docstring; None: one
+    period) and its one-sided p-value under circular shifts of `prob`; ``auc_pooled`` is the
+    AUC over all pairs."""
     a = _aligned(prob=prob, label=label)
     p, y = a["prob"], a["label"].astype(int)
     n, wins = len(y), int(y.sum())
-    out = {"statistic": "auc", "n": n, "auc": math.nan, "p_value": math.nan, "n_null": 0,
+    groups = _period_codes(period, n)
+    out = {"statistic": "auc within periods", "n": n, "n_periods": int(groups.max(initial=-1)) + 1,
+           "auc": math.nan, "auc_pooled": math.nan, "p_value": math.nan, "n_null": 0,
            "null_q50": math.nan, "null_q95": math.nan, "undefined_reason": ""}
     if n == 0:
         return out | {"undefined_reason": "no judged candidates with a known outcome"}
     if wins == 0 or wins == n:
         return out | {"undefined_reason": "the rank test needs wins and losses"}
-    shifts = shift_grid(n, n_shifts, min_gap)
-    ranks = rankdata(p)  # ties share their mean rank, as in Mann-Whitney
-    positives = np.flatnonzero(y == 1)
-    scale, offset = wins * (n - wins), wins * (wins + 1) / 2
-
-    def auc_of(sums):
-        return (sums - offset) / scale
-
-    observed = float(auc_of(ranks[positives].sum()))
+    out["auc_pooled"] = float(_stratified_aucs(p, y, np.zeros(n, dtype=np.int64), [0])[0])
+    observed = float(_stratified_aucs(p, y, groups, [0])[0])
     out["auc"] = observed
+    if math.isnan(observed):
+        return out | {"undefined_reason": "no period has both a win and a loss"}
+    shifts = shift_grid(n, n_shifts, min_gap)
     if len(shifts) == 0:
         return out | {"undefined_reason": "too few candidates for a null of shifts"}
-    null = np.empty(len(shifts))
-    step = max(1, 4_000_000 // max(wins, 1))
-    for first in range(0, len(shifts), step):
-        part = shifts[first:first + step]
-        null[first:first + step] = auc_of(ranks[(positives[None, :] - part[:, None]) % n]
-                                          .sum(axis=1))
+    null = _stratified_aucs(p, y, groups, shifts)
     beaten = int(np.sum(null >= observed - 1e-12))
     return out | {"p_value": (1 + beaten) / (1 + len(null)), "n_null": len(null),
                   "null_q50": float(np.median(null)), "null_q95": float(np.quantile(null, 0.95))}
+
+
+def _period_codes(period, n: int) -> np.ndarray:
+    """Each candidate's period as 0, 1, ... in order of appearance (all 0 when None)."""
+    if period is None:
+        return np.zeros(n, dtype=np.int64)
+    values = np.asarray(period)
+    if values.shape != (n,):
+        raise must("period", f"one value per candidate ({n})", len(values))
+    return pd.factorize(values)[0].astype(np.int64)
+
+
+def _stratified_aucs(p: np.ndarray, y: np.ndarray, groups: np.ndarray, shifts) -> np.ndarray:
+    """The Mann-Whitney AUC over the (win, loss) pairs of the same group, ties counting 1/2, of
+    `p` circularly shifted by each of `shifts` against `y` and `groups` (NaN when no group has
+    both). Within-group ranks come from one ranking by (group, rank of p), in chunks of shifts."""
+    n = len(p)
+    size = np.bincount(groups)
+    wins = np.bincount(groups, weights=y, minlength=len(size))
+    pairs = float((wins * (size - wins)).sum())
+    shifts = np.asarray(shifts, dtype=np.int64)
+    if pairs == 0:
+        return np.full(len(shifts), np.nan)
+    order = rankdata(p)  # ties share their mean rank, and keep sharing it within a group
+    before = np.r_[0, np.cumsum(size)[:-1]][groups]  # ranks below the group's first member
+    positives = np.flatnonzero(y == 1)
+    offset = float((wins * (wins + 1) / 2).sum())
+    out = np.empty(len(shifts))
+    step = max(1, 2_000_000 // n)
+    for first in range(0, len(shifts), step):
+        part = shifts[first:first + step]
+        shifted = order[(np.arange(n)[None, :] - part[:, None]) % n]
+        ranks = rankdata(groups[None, :] * (n + 1.0) + shifted, axis=1)
+        out[first:first + step] = ((ranks - before)[:, positives].sum(axis=1) - offset) / pairs
+    return out
 
 
 def pnl_test(pnl, taken, *, n_draws: int = 10_000, seed: int = 0) -> dict:
@@ -171,10 +211,11 @@ def uplift_table(prob, pnl, points: int = 40) -> pd.DataFrame:
                          "random_q5": mean - z * spread, "random_q95": mean + z * spread})
 
 
-def verdict_tests(prob, label, pnl, taken, *, n_shifts: int = 999, n_draws: int = 10_000,
-                  seed: int = 0, alpha: float = ALPHA) -> dict:
-    """The rank test, the P&L test, their outcome and the uplift table of judged candidates."""
-    rank = rank_test(prob, label, n_shifts=n_shifts)
+def verdict_tests(prob, label, pnl, taken, period=None, *, n_shifts: int = 999,
+                  n_draws: int = 10_000, seed: int = 0, alpha: float = ALPHA) -> dict:
+    """The rank test (within `period`), the P&L test, their outcome and the uplift table of
+    judged candidates."""
+    rank = rank_test(prob, label, period, n_shifts=n_shifts)
     money = pnl_test(pnl, taken, n_draws=n_draws, seed=seed)
     return {"rank": rank, "pnl": money, "outcome": verdict_outcome(rank, money, alpha=alpha),
             "uplift": uplift_table(prob, pnl)}

@@ -60,6 +60,8 @@ class WalkForwardResult:
     taken: pd.Series
     judged: pd.Series
     periods: pd.DataFrame
+    #: each candidate's period (the row of `periods` whose model judged it; -1: not judged)
+    period: pd.Series
     importance: pd.DataFrame | None = None
     config: dict = field(default_factory=dict)
     importance_periods: pd.DataFrame | None = None
@@ -156,6 +158,7 @@ def walk_forward(
                                 None if bar_times is None else len(bar_times))
     n = len(features)
     proba, cut = np.full(n, np.nan), np.full(n, np.nan)
+    period_of = np.full(n, -1, dtype=np.int64)
     pnl = labels["return_pips"].to_numpy(dtype=float)
     rows, fitted = [], []
     tasks = (delayed(_judge_period)(template, features, y, times, ends, pnl, period, weights)
@@ -166,6 +169,7 @@ def walk_forward(
             rows.append(_row(period, None, skipped=skipped))
         else:
             proba[period.judge_idx], cut[period.judge_idx] = p, judge.threshold_
+            period_of[period.judge_idx] = len(rows)
             rows.append(_row(period, judge))
             fitted.append((judge, period.judge_idx, period.judge_start))
         if progress is not None:
@@ -186,7 +190,8 @@ def walk_forward(
         probability=pd.Series(proba, index=index, name="probability"),
         taken=pd.Series(taken, index=index, name="taken"),
         judged=pd.Series(judged, index=index, name="judged"),
-        periods=pd.DataFrame(rows, columns=_PERIOD_COLUMNS), importance=found.pooled,
+        periods=pd.DataFrame(rows, columns=_PERIOD_COLUMNS),
+        period=pd.Series(period_of, index=index, name="period"), importance=found.pooled,
         config=config, importance_periods=found.periods, importance_groups=found.groups,
     )
 

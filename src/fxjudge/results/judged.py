@@ -9,7 +9,9 @@ The contract between the judge (issue 4) and the report (issue 5):
   columns ``side`` (+1/-1), ``probability`` (out-of-sample; NaN when not judged: before the
   first walk-forward window), ``taken`` (bool: in the judged run's entries), ``judged`` (bool),
   ``label`` (1/0, NaN when unresolved), ``label_return`` (the candidate's net result taken alone,
-  in pips), ``resolve_time`` and ``barrier`` ("stop_loss", "take_profit", "time", ...);
+  in pips), ``resolve_time``, ``barrier`` ("stop_loss", "take_profit", "time", ...) and
+  ``period`` (the walk-forward period whose model judged it, 0, 1, ...; a saved model's
+  judged candidates are all period 0; -1: not judged);
 - `judge` is the `JudgeReport` (out-of-sample scores, calibration, the verdict's rank and P&L
   tests and outcome, the uplift table, precision against the base rate and against a random
   filter, importance, with/without statistics);
