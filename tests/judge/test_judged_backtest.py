@@ -234,8 +234,8 @@ def test_the_feature_set_changes_the_judges_columns(tmp_path):
                                    judge_options={"estimator": "logistic", "min_train": 50,
                                                   "features": ["ret*_x_side", "hour_*"]})
     assert card["features"] == ["hour_sin", "hour_cos", "ret5_atr_x_side", "ret20_atr_x_side",
-                                "hour_sin_x_side", "hour_cos_x_side", "side", "strategy_ema_fast", "strategy_ema_slow",
-                                "strategy_atr"]
+                                "hour_sin_x_side", "hour_cos_x_side", "side",
+                                "strategy_ema_fast", "strategy_ema_slow", "strategy_atr"]
     assert card["judge_options"]["features"] == ["ret*_x_side", "hour_*"]
     later = api.backtest(SAMPLE, "ema_atr", costs={"spread_pips": 0.8}, project=REPO,
                          start="2017-07-01", judge=folder, judge_options={"importance_repeats": 0})
@@ -328,3 +328,11 @@ def test_a_judged_run_sized_by_probability_sits_beside_the_veto_only_run(tmp_pat
     assert len(loaded.judge_sized.trades) == len(sized)
     html = render_report(result, tmp_path / "report.html").read_text()
     assert "veto only / judge-sized" in html and "Effective sample size" in html
+    from fxjudge.report import charts
+    from fxjudge.report.i18n import labels
+
+    drawn = [name for name, _, _ in charts.judged_runs(result, labels("en"))]
+    assert drawn == ["Without judge", "judge-sized", "With judge"]
+    from tests.report.test_render import unpacked
+
+    assert '"name":"judge-sized"' in unpacked(html, "figures-gz")  # its curve is in the chart

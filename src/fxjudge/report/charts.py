@@ -79,6 +79,16 @@ def equity_traces(runs: list[tuple[str, str, BacktestResult]], clock: DisplayClo
     return out
 
 
+def judged_runs(result, t: dict) -> list[tuple[str, str, BacktestResult]]:
+    """The equity curves of a judged run, drawn in this order: without the judge, the
+    judge-sized run when there is one (`JudgedResult.judge_sized`), with the judge (veto only)
+    on top."""
+    sized = getattr(result, "judge_sized", None)
+    return [(t["without_judge"], GREY, result.without_judge),
+            *([(t["sized_short"], GREEN, sized)] if sized is not None else []),
+            (t["with_judge"], BLUE, result.with_judge)]
+
+
 def equity_figure(runs: list[tuple[str, str, BacktestResult]], t: dict,
                   clock: DisplayClock = UTC_CLOCK) -> go.Figure:
     """Equity (top) and drawdown (bottom) of each (name, colour, result), downsampled."""
@@ -148,8 +158,7 @@ def overview_figure(result, bars: pd.DataFrame | None, t: dict, decimals: int,
     drawdown beneath, on one shared time axis: what `BacktestResult.plot` shows."""
     judged = hasattr(result, "with_judge")
     main = result.with_judge if judged else result
-    runs = [(t["without_judge"], GREY, result.without_judge), (t["with_judge"], BLUE, main)] \
-        if judged else [(t["equity"], BLUE, main)]
+    runs = judged_runs(result, t) if judged else [(t["equity"], BLUE, main)]
     rows = [0.55, 0.3, 0.15] if bars is not None else [0.7, 0.3]
     figure = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, row_heights=rows,
                            vertical_spacing=0.03)

@@ -340,8 +340,7 @@ def _tester_rows(stats: dict, base: dict | None, currency: str, t: dict) -> list
 
 def _run_charts(result, main: BacktestResult, bars, price_problem: str, rejected,
                 t: dict, clock: DisplayClock) -> list[Chart]:
-    runs = [(t["without_judge"], charts.GREY, result.without_judge),  # with judge on top
-            (t["with_judge"], charts.BLUE, result.with_judge)] if rejected is not None \
+    runs = charts.judged_runs(result, t) if rejected is not None \
         else [(t["equity"], charts.BLUE, main)]
     balance = float(main.config.get("account", {}).get("balance", 0.0)) or None
     out = [chart("equity", charts.equity_figure(runs, t, clock))]
