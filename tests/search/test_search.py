@@ -260,6 +260,7 @@ def test_notebook_view_shows_the_winner_and_the_dsr(grid):
     ({"space": {"fast_bars": [30, 40], "slow_bars": [20]}}, "no configuration of the space"),
     ({"constraint": "fast_bars < slow"}, "unknown parameter in `constraint` `slow`"),
     ({"constraint": "__import__('os')"}, "Call is not allowed"),
+    ({"sizing": {"lots": 1, "by_probability": True}}, "the search runs without a judge"),
 ])
 def test_bad_settings_name_the_parameter(kwargs, words):
     options = {"space": GRID, **kwargs}

@@ -160,6 +160,11 @@ def optimize(
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise must("seed", "an int >= 0", seed)
     costs, account, sizing = api.engine_objects(costs, account, sizing)
+    if sizing.by_probability:
+        raise ConfigError("`sizing.by_probability` sizes trades by the judge's probability, "
+                          "and the search runs without a judge: drop it from the search's "
+                          "sizing, then size the winner with `fxjudge backtest --judge "
+                          "walk-forward`")
     bars = api.resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
     plan = _plan(bars, strategy, space, params, constraint, objective, maximize, project,
                  method)
