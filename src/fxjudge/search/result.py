@@ -268,7 +268,7 @@ class OptimizeResult:
         r = self._rerun
         legs = self.legs
         return {
-            "data": {"timeframe": r["timeframe"],
+            "data": {"pair": ",".join(leg.pair for leg in legs), "timeframe": r["timeframe"],
                      "start": min(leg.bars.index[0] for leg in legs).isoformat(),
                      "end": max(period_end(leg.bars) for leg in legs).isoformat(),
                      "conversion": r["conversion"] if isinstance(r["conversion"], float | int)
