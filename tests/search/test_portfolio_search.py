@@ -81,6 +81,15 @@ def test_the_winner_is_rerun_as_a_portfolio_that_counts_the_trials(legs):
     assert [note.split(":")[0] for note in looked] == ["EURUSD", "GBPUSD"]
 
 
+def test_random_without_the_look_ahead_check_says_so_in_the_winner_too(legs):
+    search = _search(legs, PER_LEG, method="random", n_trials=3, seed=4,
+                     lookahead_check=False)
+    assert len(search.trials) == 3 and search.notes[0] == fxjudge.api.LOOKAHEAD_OFF
+    best = search.best_result
+    assert best.account.config["lookahead_check"] is False
+    assert best.account.notes[0] == fxjudge.api.LOOKAHEAD_OFF
+
+
 def test_two_processes_give_the_same_trials(legs):
     one = _search(legs, SHARED).trials.drop(columns="seconds")
     two = _search(legs, SHARED, n_jobs=2).trials.drop(columns="seconds")
