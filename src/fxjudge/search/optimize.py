@@ -179,6 +179,8 @@ def optimize(
         raise must("n_trials", f"an int >= 1 for method={method!r}", n_trials)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise must("seed", "an int >= 0", seed)
+    if lookahead_check is not None and not isinstance(lookahead_check, bool):
+        raise must("lookahead_check", "true, false or None", lookahead_check)
     costs, account, sizing = api.engine_objects(costs, account, sizing)
     if isinstance(data, list | tuple):
         if pair is not None:
@@ -194,7 +196,7 @@ def optimize(
     if lookahead_check is not None:
         notes = [api.LOOKAHEAD_OFF] if lookahead_check is False else (
             legs_of.lookahead_notes(plan.legs, _first(plan), plan.project) if plan.legs
-            else [_lookahead(plan, lookahead_check)])
+            else [_lookahead(plan)])
         plan.notes[:0] = notes
     work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="fxjudge-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -263,15 +265,14 @@ def _first(plan: _Plan) -> dict:
     return next(_valid(plan, itertools.islice(_grid_or_samples(plan), 10_000), {}), None) or {}
 
 
-def _lookahead(plan: _Plan, enabled: bool) -> str:
+def _lookahead(plan: _Plan) -> str:
     """Check the first configuration the search would run for look-ahead; return the note."""
     params = {**plan.fixed, **_first(plan)}
     try:
         chosen = load_strategy(plan.spec, params, project=plan.project)
     except ConfigError:  # no valid configuration: the search says so itself
         chosen = load_strategy(plan.spec, plan.fixed, project=plan.project)
-    return api.lookahead_note(chosen, plan.bars, enabled,
-                              name=strategy_name(plan.spec, plan.cls))
+    return api.lookahead_note(chosen, plan.bars, True, name=strategy_name(plan.spec, plan.cls))
 
 
 def _plan(bars, strategy, space, params, constraint, objective, maximize, project,

@@ -88,15 +88,7 @@ def _page(result, search: OptimizeResult, walk: bool, command: str, link: str,
         pbo = search.pbo(n_splits=splits)
     settings = config["optimize"]
     legs = config.get("legs", [])
-    market = [("Portfolio", ", ".join(f"{leg['pair']} ({leg['strategy']})" for leg in legs)),
-              ("Timeframe", ", ".join(dict.fromkeys(str(leg.bars.attrs.get("timeframe"))
-                                                    for leg in search.legs))),
-              ("Period", f"{data['start'][:10]} – {data['end'][:10]} UTC"),
-              ("Data source", ", ".join(str(leg.get("source", leg["pair"])) for leg in legs))
-              ] if legs else [
-              ("Pair", str(data.get("pair"))), ("Timeframe", str(data.get("timeframe"))),
-              ("Period", f"{data['start'][:10]} – {data['end'][:10]} UTC"),
-              ("Data source", str(data.get("source")))]
+    market = _market(data, legs, search)
     header = [("Strategy", search.strategy_name), *market,
               ("Method", f"{settings['method']}" + (f", {settings['n_trials']} trials asked"
                                                      if settings.get("n_trials") else "")),
@@ -135,3 +127,15 @@ def _page(result, search: OptimizeResult, walk: bool, command: str, link: str,
         windows=result.windows if walk else None,
         stability=result.stability if walk else None,
         efficiency=result.efficiency if walk else math.nan, shown=list(SHOWN))
+
+
+def _market(data: dict, legs: list[dict], search: OptimizeResult) -> list[tuple[str, str]]:
+    """The page's header rows of what was traded: the pair, or a portfolio's legs."""
+    period = ("Period", f"{data['start'][:10]} – {data['end'][:10]} UTC")
+    if not legs:
+        return [("Pair", str(data.get("pair"))), ("Timeframe", str(data.get("timeframe"))),
+                period, ("Data source", str(data.get("source")))]
+    timeframes = dict.fromkeys(str(leg.bars.attrs.get("timeframe")) for leg in search.legs)
+    return [("Portfolio", ", ".join(f"{leg['pair']} ({leg['strategy']})" for leg in legs)),
+            ("Timeframe", ", ".join(timeframes)), period,
+            ("Data source", ", ".join(str(leg.get("source", leg["pair"])) for leg in legs))]
