@@ -565,6 +565,7 @@ def backtest_portfolio(
     engine: str | None = None,
     judge: str | None = None,
     judge_options: dict[str, Any] | None = None,
+    lookahead_check: bool = True,
 ):
     """Run several pairs in one account and return a `results.portfolio.PortfolioBacktest`.
 
@@ -580,6 +581,9 @@ def backtest_portfolio(
     each fitted only on its own leg's resolved past (`judge_options` as `backtest`'s), and runs
     the legs with those vetoes; the result's `without_judge` is the same portfolio unjudged.
     Not built: one model over all legs with the pair as a feature, saved models.
+
+    Every leg's strategy is checked for look-ahead on its bars as `backtest` checks one
+    (``lookahead_check=False`` skips it, the run records it and its notes say so).
     """
     from fxjudge.engine.portfolio import Leg, leg_conversion
 
@@ -603,7 +607,8 @@ def backtest_portfolio(
             raise ConfigError(f"leg {number} needs a `strategy` (or give one for all legs)")
         prepared = _signals(spec["data"], chosen_strategy, spec.get("params", params),
                             project=project, timeframe=spec.get("timeframe", timeframe),
-                            pair=spec.get("pair"), start=start, end=end)
+                            pair=spec.get("pair"), start=start, end=end,
+                            lookahead_check=lookahead_check)
         leg_costs = _as(Costs, spec.get("costs", costs), "costs")
         leg_sizing = _as(Sizing, spec.get("sizing", sizing), "sizing")
         built.append(Leg(prepared.pair, prepared.bars, prepared.signals, prepared.levels,
@@ -637,6 +642,9 @@ def backtest_portfolio(
                 entries_allowed=verdict.allowed_on(leg.bars.index)))
         built = judged
     result = _portfolio_result(built, described, account, conversion, engine)
+    if not lookahead_check:
+        result.account.config["lookahead_check"] = False
+        result.account.notes.insert(0, LOOKAHEAD_OFF)
     if judge is not None:
         result.account.config["judge"] = {"mode": WALK_FORWARD, "models": "one per pair",
                                           **_plain(judge_options or {})}
@@ -664,14 +672,22 @@ def _portfolio_result(built, described, account: Account, conversion, engine):
         "versions": versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    equity = run.account.copy()
-    equity["position_units"] = run.units.abs().sum(axis=1)
-    result = BacktestResult(trades=run.trades, equity=equity, config=configuration,
-                            notes=list(run.notes))
+    result = portfolio_account(run, configuration)
     prices = pd.DataFrame({leg.bars.attrs["pair"]: leg.bars["close"] for leg in built})
     prices = prices.reindex(run.account.index).ffill()
     return PortfolioBacktest(result, run.units, run.leg_pnl, prices,
                              _currency_rates(prices, account.currency))
+
+
+def portfolio_account(run, configuration: dict, daily: pd.Series | None = None
+                      ) -> BacktestResult:
+    """The account of a `simulate_portfolio` run as a `BacktestResult` (its statistics are the
+    account's): every leg's trades, the account's equity and the legs' total absolute units.
+    A search gives the FX-day returns it computed on its calendar as `daily`."""
+    equity = run.account.copy()
+    equity["position_units"] = run.units.abs().sum(axis=1)
+    return BacktestResult(trades=run.trades, equity=equity, config=configuration,
+                          notes=list(run.notes), daily=daily)
 
 
 def _currency_rates(prices: pd.DataFrame, currency: str) -> pd.DataFrame:

@@ -195,15 +195,7 @@ def _execute_portfolio(merged: dict) -> Path:
     data_cfg = merged.get("data", {})
     name = merged.get("strategy", {}).get("name")
     costs, account, sizing = runconfig.resolve(merged)
-    legs = []
-    for leg in merged["legs"]:
-        spec = {key: leg[key] for key in ("strategy", "params", "costs", "sizing", "timeframe")
-                if key in leg}
-        if leg.get("source"):
-            spec |= {"data": str(config.project_path(leg["source"])), "pair": leg.get("pair")}
-        else:
-            spec["data"] = leg["pair"]
-        legs.append(spec)
+    legs = runconfig.leg_specs(merged["legs"])
     with collected_warnings():
         run = backtest_portfolio(
             legs, strategy=name, params=merged.get("strategy", {}).get("params"), costs=costs,

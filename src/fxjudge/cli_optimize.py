@@ -2,7 +2,9 @@
 and `fxjudge.walk_forward_optimize`.
 
 The settings come from the flags over the run file's tables (``[optimize]`` and
-``[optimize.space]`` for the search, the others as for `fxjudge backtest`). The run goes to
+``[optimize.space]`` for the search, the others as for `fxjudge backtest`, ``--pairs`` and
+``[[legs]]`` for a portfolio, whose searched names are shared, or one leg's as
+``EURUSD.fast_bars``). The run goes to
 ``reports/<run-id>/``: the trials, ``optimize.html``, the winner's full report and the index.
 """
 
@@ -34,6 +36,10 @@ def optimize_command(
     strategy: Annotated[str | None, typer.Option("--strategy", help="e.g. sma_cross.")] = None,
     data: opt.DataOption = None,
     pair: opt.PairOption = None,
+    pairs: Annotated[str | None, typer.Option(
+        "--pairs", help="Search a portfolio: catalog pairs in one account, comma-separated "
+        "(USDJPY,EURUSD); --range fast_bars=... is shared by every leg, --range "
+        "EURUSD.fast_bars=... is one leg's; a run file's [[legs]] sets each leg apart.")] = None,
     timeframe: opt.TimeframeOption = None,
     start: opt.FromOption = None,
     end: opt.ToOption = None,
@@ -109,6 +115,8 @@ def optimize_command(
                      "anchored": True if anchored else None, "space": space or None},
     }
     merged = runconfig.merge(base, flags)
+    if pairs:
+        merged["legs"] = [{"pair": name.strip()} for name in pairs.split(",") if name.strip()]
     if judge is not None:
         merged.setdefault("optimize", {})["judge"] = judge
     if no_lookahead_check:
@@ -128,9 +136,10 @@ def run_search(merged: dict[str, Any], *, lang: str = "en") -> Path:
     data_cfg = merged.get("data", {})
     settings = dict(merged.get("optimize") or {})
     name = merged.get("strategy", {}).get("name")
-    if not name:
+    legs = runconfig.leg_specs(merged["legs"]) if merged.get("legs") else None
+    if not name and not (legs and all("strategy" in leg for leg in legs)):
         raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")
-    source = data_cfg.get("source") or data_cfg.get("pair")
+    source = legs or data_cfg.get("source") or data_cfg.get("pair")
     if not source:
         raise ConfigError("`--data FILE` or `--pair PAIR` must say which prices to use")
     given = settings.get("space") or {}
@@ -151,12 +160,15 @@ def run_search(merged: dict[str, Any], *, lang: str = "en") -> Path:
         "params": merged.get("strategy", {}).get("params"), "costs": costs,
         "account": account, "sizing": sizing, "start": data_cfg.get("start"),
         "end": data_cfg.get("end"), "timeframe": data_cfg.get("timeframe"),
-        "pair": data_cfg.get("pair") if data_cfg.get("source") else None,
+        "pair": data_cfg.get("pair") if data_cfg.get("source") and not legs else None,
         "conversion": data_cfg.get("conversion"), "project": config.project_dir(),
         "n_jobs": settings.get("jobs", -1), "scheduler": settings.get("scheduler"),
         "seed": settings.get("seed", 0),
         "lookahead_check": merged.get("lookahead_check", True),
     }
+    if legs and walk:
+        raise ConfigError("`--walk-forward` searches one pair; drop it (or --pairs / "
+                          "[[legs]]) to search a portfolio")
     label = "walk-forward windows" if walk else "trials"
     with search_progress(label) as progress:
         if walk:
@@ -170,7 +182,10 @@ def run_search(merged: dict[str, Any], *, lang: str = "en") -> Path:
                 anchored=bool(settings.get("anchored", False)), judge=judge,
                 folder=folder / "windows", progress=progress, **options)
         else:
-            folder = new_run_folder(_folder_name(name, data_cfg, "optimize"))
+            where = {"pair": "-".join(leg.get("pair") or Path(leg["data"]).stem
+                                      for leg in legs)} if legs else data_cfg
+            folder = new_run_folder(_folder_name(name or legs[0]["strategy"], where,
+                                                 "optimize"))
             result = optimize(source, name, space, folder=folder, progress=progress, **options)
     command = shlex.join(["fxjudge", "optimize", "--config", str(folder / "search.toml")])
     page = write_search(result, folder, command=command, lang=lang)

@@ -124,6 +124,23 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
 LEG_KEYS = ("source", "pair", "strategy", "params", "costs", "sizing", "timeframe")
 
 
+def leg_specs(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``[[legs]]`` tables as `fxjudge.backtest_portfolio` (and a portfolio search) take
+    legs: a catalog pair's name as ``data``, or the `source` file (read from the project)."""
+    from fxjudge import config
+
+    specs = []
+    for leg in legs:
+        spec = {key: leg[key] for key in ("strategy", "params", "costs", "sizing", "timeframe")
+                if key in leg}
+        if leg.get("source"):
+            spec |= {"data": str(config.project_path(leg["source"])), "pair": leg.get("pair")}
+        else:
+            spec["data"] = leg["pair"]
+        specs.append(spec)
+    return specs
+
+
 def _check_legs(legs: Any, origin: str) -> None:
     if not isinstance(legs, list) or not all(isinstance(leg, dict) for leg in legs):
         raise ConfigError(f"{origin}: `legs` must be [[legs]] tables, was {legs!r}")

@@ -29,6 +29,11 @@ Rules a user can rely on:
   `fxjudge.backtest` does; passes cached), once per search, not per trial; the winner's report
   (`OptimizeResult.best_result`) is a backtest and checks the winner's parameters too.
   ``lookahead_check=False`` skips both and the notes say so in red.
+- **Portfolios.** `data` may be a list of legs, as `fxjudge.backtest_portfolio` takes them:
+  every trial runs the legs in one account on the compiled portfolio engine and its statistics
+  and objective are the account's; a searched name is shared by every leg (``fast_bars``) or
+  one leg's own (``EURUSD.fast_bars``); the look-ahead check runs on every leg, and the winner
+  is rerun with `backtest_portfolio` (`fxjudge.search.portfolio`).
 - **Counting.** The DSR counts the configurations run (skipped ones and optuna's repeats are
   not) and the sample variance (ddof 1) of their daily Sharpe ratios.
 """
@@ -55,10 +60,19 @@ from fxjudge.errors import ConfigError, FxJudgeError, must
 from fxjudge.results import metrics
 from fxjudge.results.result import BacktestResult
 from fxjudge.search import executor, store
+from fxjudge.search import portfolio as legs_of
 from fxjudge.search import space as spaces
 from fxjudge.search.constraint import constraint_of
+from fxjudge.search.portfolio_trial import PortfolioContext, split_name
 from fxjudge.search.result import OptimizeResult
-from fxjudge.search.trial import EXIT_PARAMETERS, SEARCH_STATISTICS, Context, save_bars
+from fxjudge.search.trial import (
+    EXIT_PARAMETERS,
+    SEARCH_STATISTICS,
+    Context,
+    save_bars,
+    strategy_name,
+    worker_spec,
+)
 from fxjudge.signals.loader import load_strategy, strategy_class
 from fxjudge.signals.strategy import Strategy, run_signals
 from fxjudge.typed import unknown_name
@@ -74,7 +88,8 @@ MAX_BATCH = 64
 
 @dataclasses.dataclass
 class _Plan:
-    """A search, checked and prepared: everything but the trials."""
+    """A search, checked and prepared: everything but the trials. A portfolio's has its
+    `legs` (`bars` is then the first leg's and `cls` its strategy's)."""
 
     bars: pd.DataFrame
     cls: type[Strategy]
@@ -88,6 +103,7 @@ class _Plan:
     notes: list[str]
     days: pd.DatetimeIndex
     day_ends: np.ndarray
+    legs: list[legs_of.LegPlan] = dataclasses.field(default_factory=list)
 
 
 @functools.cache
@@ -133,13 +149,17 @@ def optimize(
 
     `data`, `strategy`, `costs`, `account`, `sizing`, `start`, `end`, `timeframe`, `pair`,
     `conversion` and `project` are those of `fxjudge.backtest`; `params` fixes parameters that
-    are not searched. `space` maps parameter names (strategy and exit parameters) to lists,
-    ranges, one fixed value, or `fxjudge.space.int` / `.float` / `.choice`. `method` is
-    ``"grid"``, ``"random"`` or ``"optuna"`` (these two need `n_trials`). `objective` is a
-    statistic of a run (``"sharpe"``, ``"net_profit"``, ``"profit_factor"``...: any key of its
-    statistics) or a callable of its `BacktestResult`; `maximize` says which way is better.
-    `constraint` is a callable of the parameters (all of them, defaults included) or an
-    expression like ``"fast_bars < slow_bars"``; what it rejects is skipped and counted.
+    are not searched. `data` may be a list of portfolio legs (those of
+    `fxjudge.backtest_portfolio`), searched in one account: a name of `space` is then shared
+    by every leg or, as ``EURUSD.fast_bars``, one leg's own, and a trial's statistics are the
+    account's (the module docstring's "Portfolios"). `space` maps parameter names (strategy
+    and exit parameters) to lists, ranges, one fixed value, or `fxjudge.space.int` /
+    `.float` / `.choice`. `method` is ``"grid"``, ``"random"`` or ``"optuna"`` (these two
+    need `n_trials`). `objective` is a statistic of a run (``"sharpe"``, ``"net_profit"``,
+    ``"profit_factor"``...: any key of its statistics) or a callable of its `BacktestResult`
+    (a portfolio's: the account's); `maximize` says which way is better. `constraint` is a
+    callable of the parameters (all of them, defaults included; a portfolio's: each leg's) or
+    an expression like ``"fast_bars < slow_bars"``; what it rejects is skipped and counted.
 
     Trials run on `n_jobs` local processes (-1: every core; 1: this process) or on Dask
     (`scheduler`: ``"dask"`` for a local cluster, ``"tcp://HOST:8786"`` or a
@@ -159,33 +179,40 @@ def optimize(
         raise must("n_trials", f"an int >= 1 for method={method!r}", n_trials)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise must("seed", "an int >= 0", seed)
+    if lookahead_check is not None and not isinstance(lookahead_check, bool):
+        raise must("lookahead_check", "true, false or None", lookahead_check)
     costs, account, sizing = api.engine_objects(costs, account, sizing)
     if sizing.by_probability:
         raise ConfigError("`sizing.by_probability` sizes trades by the judge's probability, "
                           "and the search runs without a judge: drop it from the search's "
                           "sizing, then size the winner with `fxjudge backtest --judge "
                           "walk-forward`")
-    bars = api.resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
-    plan = _plan(bars, strategy, space, params, constraint, objective, maximize, project,
-                 method)
+    if isinstance(data, list | tuple):
+        if pair is not None:
+            raise ConfigError("`pair` is for one pair's bars; a portfolio names each leg's "
+                              "pair in the leg (e.g. {'data': bars, 'pair': 'EURUSD'})")
+        plan = _portfolio_plan(data, strategy, space, params, constraint, objective, maximize,
+                               project, method, costs, sizing, timeframe, start, end)
+        bars = plan.bars
+    else:
+        bars = api.resolve_bars(data, timeframe=timeframe, pair=pair, start=start, end=end)
+        plan = _plan(bars, strategy, space, params, constraint, objective, maximize, project,
+                     method)
     if lookahead_check is not None:
-        plan.notes.insert(0, _lookahead(plan, lookahead_check))
+        notes = [api.LOOKAHEAD_OFF] if lookahead_check is False else (
+            legs_of.lookahead_notes(plan.legs, _first(plan), plan.project) if plan.legs
+            else [_lookahead(plan)])
+        plan.notes[:0] = notes
     work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="fxjudge-"))
     work.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="bars-", dir=work))
     try:
-        columns = save_bars(bars, scratch / "bars.npy") if scheduler is None else tuple(
-            c for c in bars.columns if pd.api.types.is_numeric_dtype(bars[c]))
-        context = Context(
-            key=uuid.uuid4().hex, strategy=plan.spec, project=None if plan.project is None
-            else str(plan.project), fixed=plan.fixed, signal_names=plan.signal_names,
-            pair=bars.attrs["pair"], costs=costs, account=account, sizing=sizing,
-            conversion=conversion, objective=objective, bar_columns=columns,
-            bar_attrs=dict(bars.attrs), day_ends=plan.day_ends,
-            day_starts=plan.days.as_unit("ns").asi8, seed=seed,
-            bars_file=str(scratch / "bars.npy") if scheduler is None else None)
-        if scheduler is not None:
-            context = context.with_bars(bars[list(columns)])
+        if plan.legs:
+            context = _portfolio_context(plan, None if scheduler is not None else scratch,
+                                         account, conversion, objective, seed)
+        else:
+            context = _context(plan, None if scheduler is not None else scratch, costs,
+                               account, sizing, conversion, objective, seed)
         run = _optuna if method == "optuna" else _planned
         counts = run(plan, context, work, method, n_trials, seed, n_jobs, scheduler, progress)
     finally:
@@ -196,27 +223,61 @@ def optimize(
                     constraint if isinstance(constraint, str) else _callable(constraint))}
     return OptimizeResult(
         folder=work, temporary=folder is None, space=plan.dims, fixed=plan.fixed,
-        strategy=strategy, strategy_name=_strategy_name(strategy, plan.cls),
+        strategy=strategy, strategy_name=",".join(dict.fromkeys(
+            leg.name for leg in plan.legs)) if plan.legs else strategy_name(strategy, plan.cls),
         settings=settings, skipped=counts["skipped"], notes=plan.notes + counts["notes"],
         signal_runs=counts["signal_runs"], objective=objective,
         rerun={"data": data, "costs": costs, "account": account, "sizing": sizing,
                "conversion": conversion, "project": plan.project, "timeframe": timeframe,
                "pair": pair, "start": start, "end": end, "bars": bars,
-               "lookahead_check": lookahead_check is not False})
+               "lookahead_check": lookahead_check is not False, "legs": plan.legs})
 
 
-def _lookahead(plan: _Plan, enabled: bool) -> str:
+def _context(plan: _Plan, scratch: Path | None, costs, account, sizing, conversion, objective,
+             seed: int) -> Context:
+    """What the workers of a one-pair search share: the bars written to `scratch` (memory-mapped
+    by local workers), or carried inside (None: for Dask)."""
+    bars = plan.bars
+    columns = tuple(c for c in bars.columns if pd.api.types.is_numeric_dtype(bars[c]))
+    if scratch is not None:
+        columns = save_bars(bars, scratch / "bars.npy")
+    context = Context(
+        key=uuid.uuid4().hex, strategy=plan.spec, project=None if plan.project is None
+        else str(plan.project), fixed=plan.fixed, signal_names=plan.signal_names,
+        pair=bars.attrs["pair"], costs=costs, account=account, sizing=sizing,
+        conversion=conversion, objective=objective, bar_columns=columns,
+        bar_attrs=dict(bars.attrs), day_ends=plan.day_ends,
+        day_starts=plan.days.as_unit("ns").asi8, seed=seed,
+        bars_file=str(scratch / "bars.npy") if scratch is not None else None)
+    return context if scratch is not None else context.with_bars(bars[list(columns)])
+
+
+def _portfolio_context(plan: _Plan, scratch: Path | None, account, conversion, objective,
+                       seed: int) -> PortfolioContext:
+    """What the workers of a portfolio search share (`_context`'s, for every leg). The exit
+    parameters found to change signals (`_check_exit_only`) key the legs' cached signals."""
+    moved = {split_name(n)[1] for n in plan.signal_names}
+    return PortfolioContext(
+        key=uuid.uuid4().hex, legs=legs_of.leg_contexts(plan.legs, scratch),
+        project=None if plan.project is None else str(plan.project),
+        exit_only=tuple(n for n in EXIT_PARAMETERS if n not in moved), account=account,
+        conversion=conversion, objective=objective, day_ends=plan.day_ends,
+        day_starts=plan.days.as_unit("ns").asi8, seed=seed)
+
+
+def _first(plan: _Plan) -> dict:
+    """The first configuration the search would run ({} when none is valid)."""
+    return next(_valid(plan, itertools.islice(_grid_or_samples(plan), 10_000), {}), None) or {}
+
+
+def _lookahead(plan: _Plan) -> str:
     """Check the first configuration the search would run for look-ahead; return the note."""
-    if enabled is False:
-        return api.LOOKAHEAD_OFF
-    first = next(_valid(plan, itertools.islice(_grid_or_samples(plan), 10_000), {}), None)
-    params = {**plan.fixed, **(first or {})}
+    params = {**plan.fixed, **_first(plan)}
     try:
         chosen = load_strategy(plan.spec, params, project=plan.project)
     except ConfigError:  # no valid configuration: the search says so itself
         chosen = load_strategy(plan.spec, plan.fixed, project=plan.project)
-    return api.lookahead_note(chosen, plan.bars, enabled,
-                              name=_strategy_name(plan.spec, plan.cls))
+    return api.lookahead_note(chosen, plan.bars, True, name=strategy_name(plan.spec, plan.cls))
 
 
 def _plan(bars, strategy, space, params, constraint, objective, maximize, project,
@@ -232,8 +293,43 @@ def _plan(bars, strategy, space, params, constraint, objective, maximize, projec
     for name in list(space) + list(params or {}):
         if name not in known:
             raise unknown_name(f"parameter of {cls.__name__}", name, known)
+    dims, fixed = _dimensions(space, {**base, **(params or {})}, method, objective, maximize)
+    days, day_ends = metrics.fx_day_ends(bars.index)
+    signal_names = tuple(n for n in known if n not in EXIT_PARAMETERS)
+    plan = _Plan(bars, cls, worker_spec(strategy, cls), project, fixed, dims, signal_names,
+                 constraint_of(constraint), maximize, [], days, day_ends)
+    plan.signal_names = _check_exit_only(plan)
+    return plan
+
+
+def _portfolio_plan(legs, strategy, space, params, constraint, objective, maximize, project,
+                    method, costs, sizing, timeframe, start, end) -> _Plan:
+    """`_plan` of a portfolio: its legs checked, the space's names checked against them."""
+    if not isinstance(space, dict) or not space:
+        raise must("space", "a dict of parameter names to values or ranges", space)
+    planned, project = legs_of.plan_legs(
+        legs, strategy, params, costs, sizing, timeframe=timeframe, start=start, end=end,
+        project=None if project is None else Path(project))
+    legs_of.check_space(planned, list(space))
+    dims, fixed = _dimensions(space, dict(params or {}), method, objective, maximize)
+    single = {name: value for name, value in fixed.items() if name in space}
+    for leg in planned:  # a searched name of one value is fixed for the legs it reaches
+        leg.fixed.update(legs_of.leg_params(leg.pair, {}, single))
+    days, day_ends = metrics.fx_day_ends(legs_of.merged_index(planned))
+    signal_names = tuple(n for n in dims if split_name(n)[1] not in EXIT_PARAMETERS)
+    first = planned[0]
+    plan = _Plan(first.bars, first.cls, first.spec, project, fixed, dims, signal_names,
+                 constraint_of(constraint), maximize, [], days, day_ends, planned)
+    plan.signal_names = _check_exit_only(plan)
+    return plan
+
+
+def _dimensions(space: dict, fixed: dict, method: str, objective, maximize
+                ) -> tuple[dict[str, spaces.Dimension], dict[str, Any]]:
+    """The searched dimensions of `space`, and `fixed` with its one-value names added; the
+    objective and direction checked."""
     dims = {name: spaces.dimension(name, value) for name, value in space.items()}
-    fixed = {**base, **(params or {})}
+    fixed = dict(fixed)
     for name, dim in list(dims.items()):
         if isinstance(dim, spaces.Choice) and len(dim.options) == 1:
             fixed[name] = dim.options[0]
@@ -251,12 +347,7 @@ def _plan(bars, strategy, space, params, constraint, objective, maximize, projec
         raise must("objective", "a statistic name or a callable of a BacktestResult", objective)
     if not isinstance(maximize, bool):
         raise must("maximize", "true or false", maximize)
-    days, day_ends = metrics.fx_day_ends(bars.index)
-    signal_names = tuple(n for n in known if n not in EXIT_PARAMETERS)
-    plan = _Plan(bars, cls, _spec(strategy, cls), project, fixed, dims, signal_names,
-                 constraint_of(constraint), maximize, [], days, day_ends)
-    plan.signal_names = _check_exit_only(plan)
-    return plan
+    return dims, fixed
 
 
 def _check_exit_only(plan: _Plan) -> tuple[str, ...]:
@@ -288,6 +379,8 @@ def _check_exit_only(plan: _Plan) -> tuple[str, ...]:
 
 
 def _signals(plan: _Plan, params: dict) -> pd.Series:
+    if plan.legs:
+        return legs_of.signals(plan.legs, params, plan.project)
     chosen = load_strategy(plan.spec, {**plan.fixed, **params}, project=plan.project)
     return run_signals(chosen, plan.bars)[1]
 
@@ -315,6 +408,8 @@ def _valid(plan: _Plan, configurations, skipped: dict[str, int]) -> Iterator[dic
 
 def _refusal(plan: _Plan, params: dict) -> str | None:
     """Why `params` is skipped (None: it is run)."""
+    if plan.legs:
+        return legs_of.refusal(plan.legs, plan.constraint, params)
     if plan.constraint is not None:
         complete = {**plan.cls.param_defaults(), **plan.fixed, **params}
         if not plan.constraint(complete):
@@ -497,25 +592,6 @@ def _plain_key(value):
 
 def _reasons(skipped: dict[str, int]) -> str:
     return "; ".join(f"{count} {reason}" for reason, count in skipped.items()) or "none"
-
-
-def _spec(strategy, cls: type[Strategy]) -> str | type[Strategy]:
-    """How workers get the strategy: by name when it is a project file (the loader's modules
-    cannot be imported elsewhere), else the class itself (pickled by value or reference)."""
-    if isinstance(strategy, str):
-        return strategy
-    module = cls.__module__
-    if module.startswith("fxjudge_strategy_"):
-        stem = module.split("_", 3)[-1]
-        return f"{stem}:{cls.__name__}"
-    return cls
-
-
-def _strategy_name(strategy, cls: type[Strategy]) -> str:
-    if isinstance(strategy, str):
-        return strategy
-    module = cls.__module__
-    return module.split("_", 3)[-1] if module.startswith("fxjudge_strategy_") else cls.__name__
 
 
 def _callable(value) -> str:

@@ -47,7 +47,13 @@ def write_search(result: OptimizeResult | WalkForwardResult, folder: Path, *, co
         run, name, label = search.best_result, WINNER, "The winner's full report (its DSR " \
                                                        "counts this search's trials)"
     run.save(folder / name)
-    render_report(run, folder / name / "report.html", lang=lang)
+    if search.legs:
+        from fxjudge.report.portfolio_page import render_portfolio
+
+        render_portfolio(run, folder / name / "report.html")
+        label = "The winner's portfolio report (its account records this search's trials)"
+    else:
+        render_report(run, folder / name / "report.html", lang=lang)
     page = _page(result, search, walk, command, f"{name}/report.html", label)
     path = render_search_report(page, folder / PAGE_NAME)
     build_index(folder.parent, lang=lang)
@@ -81,10 +87,9 @@ def _page(result, search: OptimizeResult, walk: bool, command: str, link: str,
     else:
         pbo = search.pbo(n_splits=splits)
     settings = config["optimize"]
-    header = [("Strategy", search.strategy_name), ("Pair", str(data.get("pair"))),
-              ("Timeframe", str(data.get("timeframe"))),
-              ("Period", f"{data['start'][:10]} – {data['end'][:10]} UTC"),
-              ("Data source", str(data.get("source"))),
+    legs = config.get("legs", [])
+    market = _market(data, legs, search)
+    header = [("Strategy", search.strategy_name), *market,
               ("Method", f"{settings['method']}" + (f", {settings['n_trials']} trials asked"
                                                      if settings.get("n_trials") else "")),
               ("Objective", f"{search.objective_name} "
@@ -103,8 +108,13 @@ def _page(result, search: OptimizeResult, walk: bool, command: str, link: str,
         notes.insert(0, "The landscape, top trials, PBO and neighbourhood are those of the last "
                         "window's search (the one closest to today); the DSR and PSR are the "
                         "stitched out-of-sample run's.")
+    if legs:
+        notes.insert(0, "A portfolio search: every trial ran the legs in one account; the "
+                        "objective and every statistic are the account's.")
     currency = str(config.get("account", {}).get("currency", ""))
-    title = f"{search.strategy_name} · {data.get('pair')} {data.get('timeframe')}"
+    title = f"{search.strategy_name} · " + (
+        "portfolio " + ", ".join(leg["pair"] for leg in legs) if legs
+        else f"{data.get('pair')} {data.get('timeframe')}")
     return SearchPage(
         title=title + (" · walk-forward" if walk else ""), header=header,
         trials=search.trials, parameters=search.parameters,
@@ -117,3 +127,15 @@ def _page(result, search: OptimizeResult, walk: bool, command: str, link: str,
         windows=result.windows if walk else None,
         stability=result.stability if walk else None,
         efficiency=result.efficiency if walk else math.nan, shown=list(SHOWN))
+
+
+def _market(data: dict, legs: list[dict], search: OptimizeResult) -> list[tuple[str, str]]:
+    """The page's header rows of what was traded: the pair, or a portfolio's legs."""
+    period = ("Period", f"{data['start'][:10]} – {data['end'][:10]} UTC")
+    if not legs:
+        return [("Pair", str(data.get("pair"))), ("Timeframe", str(data.get("timeframe"))),
+                period, ("Data source", str(data.get("source")))]
+    timeframes = dict.fromkeys(str(leg.bars.attrs.get("timeframe")) for leg in search.legs)
+    return [("Portfolio", ", ".join(f"{leg['pair']} ({leg['strategy']})" for leg in legs)),
+            ("Timeframe", ", ".join(timeframes)), period,
+            ("Data source", ", ".join(str(leg.get("source", leg["pair"])) for leg in legs))]

@@ -27,6 +27,7 @@ import tomli_w
 from fxjudge.errors import ConfigError
 from fxjudge.results import metrics
 from fxjudge.results.overfitting import PBOResult, neighbourhood, pbo
+from fxjudge.results.portfolio import PortfolioBacktest
 from fxjudge.results.result import PERIODS_PER_YEAR, BacktestResult, toml_safe
 from fxjudge.search import space as spaces
 from fxjudge.search import store
@@ -147,12 +148,27 @@ class OptimizeResult:
 
     # -- the winner ---------------------------------------------------------------------------
 
+    @property
+    def legs(self) -> list:
+        """A portfolio search's legs (`fxjudge.search.portfolio.LegPlan`); [] for one pair."""
+        return list(self._rerun.get("legs") or [])
+
     @functools.cached_property
-    def best_result(self) -> BacktestResult:
-        """The winner's full `BacktestResult`, rerun, recording the search's trials."""
+    def best_result(self) -> BacktestResult | PortfolioBacktest:
+        """The winner's full `BacktestResult`, rerun, recording the search's trials; a
+        portfolio's `PortfolioBacktest` (its account records them)."""
         from fxjudge import api
 
         r = self._rerun
+        if self.legs:
+            from fxjudge.search.portfolio import rerun_legs
+
+            swept = {name: self.best["params"][name] for name in self.parameters}
+            run = api.backtest_portfolio(
+                rerun_legs(self.legs, swept), account=r["account"], conversion=r["conversion"],
+                project=r["project"], lookahead_check=r["lookahead_check"])
+            run.account.config |= self.trials_record()
+            return run
         data = r["data"]
         result = api.backtest(r["bars"], self.strategy, params=self.best["params"],
                               costs=r["costs"], account=r["account"], sizing=r["sizing"],
@@ -227,6 +243,8 @@ class OptimizeResult:
         source = r["data"] if isinstance(r["data"], str | Path) else bars.attrs.get("source")
         from fxjudge.api import period_end, versions
 
+        if self.legs:
+            return toml_safe(self._portfolio_config())
         return toml_safe({
             "data": {"source": str(source), "pair": bars.attrs.get("pair"),
                      "timeframe": bars.attrs.get("timeframe"),
@@ -241,6 +259,28 @@ class OptimizeResult:
             "versions": versions(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         })
+
+    def _portfolio_config(self) -> dict[str, Any]:
+        """`config` of a portfolio search: its period, ``[[legs]]`` and the account."""
+        from fxjudge.api import period_end, versions
+        from fxjudge.search.portfolio import config_legs
+
+        r = self._rerun
+        legs = self.legs
+        return {
+            "data": {"pair": ",".join(leg.pair for leg in legs), "timeframe": r["timeframe"],
+                     "start": min(leg.bars.index[0] for leg in legs).isoformat(),
+                     "end": max(period_end(leg.bars) for leg in legs).isoformat(),
+                     "conversion": r["conversion"] if isinstance(r["conversion"], float | int)
+                     else None},
+            "legs": config_legs(legs),
+            "strategy": {"name": legs[0].name},  # each leg's own are in its [[legs]]
+            "account": dataclasses.asdict(r["account"]),
+            "optimize": {**{k: v for k, v in self.settings.items() if v is not None},
+                         "space": {n: spaces.text(d) for n, d in self.space.items()}},
+            "versions": versions(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
 
     def save(self, folder: str | Path, config: dict[str, Any] | None = None) -> Path:
         """Write the search into `folder`: ``trials.parquet``, ``returns.npy`` and ``days.npy``

@@ -81,6 +81,10 @@ class Context:
         """This context carrying the bars themselves (for workers on other machines)."""
         return dataclasses.replace(self, bars=bars, bars_file=None)
 
+    def worker(self) -> _Worker:
+        """The state a process keeps for this search (`run_batch`)."""
+        return _Worker(self)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -110,7 +114,7 @@ class _Worker:
             self.bars = context.bars.copy(deep=False)
             self.bars.attrs = dict(context.bar_attrs)  # pair, price side: they decide prices
         else:
-            self.bars = _mapped_bars(context)
+            self.bars = mapped_bars(context.bars_file, context.bar_columns, context.bar_attrs)
         self.pair = FxPair.parse(context.pair)
         self.prepared = prepare(self.bars, pair=self.pair, costs=context.costs,
                                 account=context.account, conversion=context.conversion)
@@ -137,15 +141,21 @@ class _Worker:
         rules = chosen.exit_rules
         levels = exit_levels(self.bars, self.signals, rules, self.pair)
         result = engine_run(self, self.signals, levels, rules)
-        stats, _ = metrics.full_statistics(result)
-        objective = self.context.objective
-        value = stats[objective] if isinstance(objective, str) else objective(result)
-        daily = result.daily.to_numpy()
-        row = {"trial": trial, **params,
-               **{k: float(v) for k, v in stats.items() if k not in SEARCH_STATISTICS},
-               "objective": _number(value), "seed": self.context.seed,
-               "seconds": time.perf_counter() - started}
-        return Outcome(trial, row, daily, computed)
+        return outcome(trial, params, result, self.context, started, computed)
+
+
+def outcome(trial: int, params: dict[str, Any], result: BacktestResult, context,
+            started: float, computed: bool) -> Outcome:
+    """A trial's `Outcome` from its run: every statistic and the objective of `result` (a
+    pair's run, or a portfolio's account), its daily returns, and the time since `started`."""
+    stats, _ = metrics.full_statistics(result)
+    objective = context.objective
+    value = stats[objective] if isinstance(objective, str) else objective(result)
+    row = {"trial": trial, **params,
+           **{k: float(v) for k, v in stats.items() if k not in SEARCH_STATISTICS},
+           "objective": _number(value), "seed": context.seed,
+           "seconds": time.perf_counter() - started}
+    return Outcome(trial, row, result.daily.to_numpy(), computed)
 
 
 def engine_run(worker: _Worker, signals: pd.Series, levels: pd.DataFrame,
@@ -172,7 +182,29 @@ def simulate_run(bars: pd.DataFrame, signals: pd.Series, levels: pd.DataFrame, *
                     probability=probability, entries_allowed=entries_allowed, engine=ENGINE)
 
 
-_WORKERS: dict[str, _Worker] = {}
+def worker_spec(strategy, cls: type[Strategy]) -> str | type[Strategy]:
+    """How workers get the strategy: by name when it is a project file (the loader's modules
+    cannot be imported elsewhere), else the class itself (pickled by value or reference)."""
+    if isinstance(strategy, str):
+        return strategy
+    module = cls.__module__
+    if module.startswith("fxjudge_strategy_"):
+        stem = module.split("_", 3)[-1]
+        return f"{stem}:{cls.__name__}"
+    return cls
+
+
+def strategy_name(strategy, cls: type[Strategy]) -> str:
+    """How a search names its strategy: the name given, a project file's stem, or the class."""
+    if isinstance(strategy, str):
+        return strategy
+    module = cls.__module__
+    return module.split("_", 3)[-1] if module.startswith("fxjudge_strategy_") else cls.__name__
+
+
+#: the search this process works for: its context's key and its worker (`Context.worker`, or
+#: `fxjudge.search.portfolio_trial.PortfolioContext.worker` for a portfolio)
+_WORKERS: dict[str, Any] = {}
 
 
 def run_batch(context: Context, batch: list[tuple[int, dict[str, Any]]]) -> list[Outcome]:
@@ -183,18 +215,18 @@ def run_batch(context: Context, batch: list[tuple[int, dict[str, Any]]]) -> list
     worker = _WORKERS.get(context.key)
     if worker is None:
         _WORKERS.clear()
-        worker = _WORKERS[context.key] = _Worker(context)
+        worker = _WORKERS[context.key] = context.worker()
     return [worker.run(trial, params) for trial, params in batch]
 
 
-def _mapped_bars(context: Context) -> pd.DataFrame:
+def mapped_bars(bars_file: str, columns: tuple[str, ...], attrs: dict[str, Any]) -> pd.DataFrame:
     """The bars from the memory-mapped matrix written by `save_bars` (one copy per process)."""
-    matrix = np.load(context.bars_file, mmap_mode="r")
-    times = np.load(f"{context.bars_file}.index.npy")
+    matrix = np.load(bars_file, mmap_mode="r")
+    times = np.load(f"{bars_file}.index.npy")
     index = pd.DatetimeIndex(pd.to_datetime(times, utc=True), name="time")
     bars = pd.DataFrame({name: np.asarray(matrix[:, i])
-                         for i, name in enumerate(context.bar_columns)}, index=index)
-    bars.attrs = dict(context.bar_attrs)
+                         for i, name in enumerate(columns)}, index=index)
+    bars.attrs = dict(attrs)
     return bars
 
 

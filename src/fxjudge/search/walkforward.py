@@ -139,6 +139,10 @@ def walk_forward_optimize(data, strategy, space: dict[str, Any], *, train: str =
                    judge)
     if not isinstance(anchored, bool):
         raise must("anchored", "true or false", anchored)
+    if isinstance(data, list | tuple):
+        raise ConfigError("`data`: a walk-forward searches one pair (a portfolio's is not "
+                          "built); give one pair's bars, or search the legs with "
+                          "fxjudge.optimize")
     if judge is not None:
         swept = [n for n in space if n in EXIT_PARAMETERS]
         if swept:
