@@ -19,7 +19,10 @@ one unit of quote currency) is, in order:
    decide a signal.
 
 Per bar, the rate is the one known at the bar's open time; an event inside a bar uses it. A run
-that needs a rate it cannot get raises `ConfigError` before it starts.
+that needs a rate it cannot get raises `ConfigError` before it starts. In a portfolio the
+conversion bars may be another leg's (`engine.portfolio.leg_conversion` marks them with
+``attrs[LEG_ATTR]``): the error and the notes then name that leg, not "conversion bars" the user
+never gave.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from fxjudge.errors import ConfigError, must
 
 Conversion = float | pd.DataFrame | None
 STALE_AFTER = pd.Timedelta(days=4)
+#: in conversion bars' attrs: they are this portfolio leg's own bars (its pair)
+LEG_ATTR = "portfolio_leg"
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,11 @@ def _from_bars(
     closed_ns = bars.index.as_unit("ns").asi8 + frame.delta.value
     known = np.searchsorted(closed_ns, times.as_unit("ns").asi8, side="right") - 1
     rates = np.where(known >= 0, close[np.maximum(known, 0)], np.nan)
+    first = pd.Timestamp(closed_ns[0], tz="UTC")
+    leg = bars.attrs.get(LEG_ATTR)
     if len(times) > 1 and not np.all(rates[1:] > 0):
-        first = pd.Timestamp(closed_ns[0], tz="UTC")
+        if leg:
+            raise _leg_not_covering(pair, account, leg, times, rates, first)
         raise ConfigError(
             f"`conversion` {other.symbol} bars have no closed bar before {times[1]} (first close "
             f"{first}, or a bad price); give conversion bars that start earlier"
@@ -120,8 +128,27 @@ def _from_bars(
     notes = [f"P&L converted from {pair.quote} to {account} with {other.symbol} bars"]
     last_close = pd.Timestamp(closed_ns[-1], tz="UTC")
     if len(times) and times[-1] - last_close > STALE_AFTER:
-        notes.append(f"{other.symbol} conversion bars end at {last_close}; later rates are stale")
+        source = f"the {leg} leg's bars" if leg else f"{other.symbol} conversion bars"
+        notes.append(f"{source} end at {last_close}; later rates are stale")
     return QuoteRates(rates, tuple(notes))
+
+
+def _leg_not_covering(pair: FxPair, account: str, leg: str, times: pd.DatetimeIndex,
+                      rates: np.ndarray, first_close: pd.Timestamp) -> ConfigError:
+    """The one-line error for a leg whose rates come from the `leg` leg's bars but that needs
+    a rate before that leg's first closed bar (or at a bar without a usable price)."""
+    missing = np.flatnonzero(~(rates[1:] > 0)) + 1
+    since, until = times[missing[0]], times[missing[-1]]
+    if missing[0] == 1 and times[1] < first_close:  # the leg starts before that one
+        fix = (f"give {leg} bars from {times[0]} or earlier, or start the portfolio at "
+               f"{first_close} or later (`start`, --from)")
+    else:
+        fix = f"check the {leg} bars' prices there (each close must be > 0)"
+    return ConfigError(
+        f"{pair} converts {pair.quote} to {account} with the {leg} leg's bars, which give no "
+        f"rate for {pair}'s bars from {since} to {until} (the {leg} leg's first bar closes at "
+        f"{first_close}): {fix}"
+    )
 
 
 @functools.cache

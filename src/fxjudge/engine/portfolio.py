@@ -18,7 +18,7 @@ import pandas as pd
 
 from fxjudge.domain import FxPair
 from fxjudge.engine import frames, inputs
-from fxjudge.engine.conversion import Conversion
+from fxjudge.engine.conversion import LEG_ATTR, Conversion
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.engine.engine import ENGINES
 from fxjudge.errors import ConfigError, must
@@ -69,7 +69,7 @@ def leg_conversion(pair: FxPair, currency: str, legs: Sequence[tuple[FxPair, pd.
     for other, bars in legs:
         if {other.base, other.quote} == {pair.quote, currency}:
             view = bars.copy(deep=False)
-            view.attrs = {**bars.attrs, "pair": other.symbol}
+            view.attrs = {**bars.attrs, "pair": other.symbol, LEG_ATTR: other.symbol}
             return view, f"{pair} converts {pair.quote} to {currency} with the {other} leg's bars"
     if isinstance(conversion, Mapping):
         return conversion.get(pair.quote), ""
