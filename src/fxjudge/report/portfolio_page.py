@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 from fxjudge.errors import ConfigError
 from fxjudge.files import write_atomic
 from fxjudge.report.downsample import minmax_indices
-from fxjudge.report.i18n import labels
+from fxjudge.report.i18n import labels, note_text
 from fxjudge.report.render import chart, environment, packed, plotly_js
 from fxjudge.results.portfolio import PortfolioBacktest
 from fxjudge.results.result import toml_safe
@@ -168,7 +168,8 @@ def render_portfolio(run: PortfolioBacktest, path: str | Path, lang: str = "en")
     charts = figures(run, t)
     context = {
         "title": t["pf_title"].format(pairs=", ".join(run.pairs)), "cards": cards,
-        "charts": charts, "legs": leg_tables(run, t), "notes": run.account.notes,
+        "charts": charts, "legs": leg_tables(run, t),
+        "notes": [note_text(n, t) for n in run.account.notes],
         "currency": currency, "config_toml": tomli_w.dumps(toml_safe(run.account.config)),
         "csv_name": path.stem + "-trades.csv",
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
