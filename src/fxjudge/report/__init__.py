@@ -15,7 +15,8 @@ sets a package's attribute to its submodule on import, which would hide a functi
 same name).
 
 Only this stage imports jinja2 and plotly. It reads `BacktestResult` / `JudgedResult` objects
-(or what they saved), never engine internals.
+(or what they saved), never engine internals: of the engine it reads only its notes'
+templates (`fxjudge.engine.notes`), to say them in the page's language.
 """
 
 from __future__ import annotations
