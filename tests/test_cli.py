@@ -134,5 +134,6 @@ def test_a_portfolio_run_is_not_loaded_back_as_a_one_pair_run(tmp_path):
 
     (tmp_path / "trades.csv").write_text("pair\n")
     (tmp_path / "portfolio.json").write_text('{"pairs": ["EURUSD", "GBPUSD"]}')
-    with pytest.raises(DataError, match="is a portfolio run"):
+    with pytest.raises(DataError, match="is an incomplete portfolio run: .* portfolio.parquet is "
+                                        "missing"):
         load_run(tmp_path)

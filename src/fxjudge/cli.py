@@ -179,18 +179,24 @@ def backtest_command(
     if pairs:
         merged["legs"] = [{"pair": name.strip()} for name in pairs.split(",") if name.strip()]
     if merged.get("legs"):
-        _execute_portfolio(merged)
+        _execute_portfolio(merged, lang=lang, display_tz=display_tz)
         return
     _execute(merged, lang=lang, equity_csv=equity_csv, display_tz=display_tz)
 
 
-def _execute_portfolio(merged: dict) -> Path:
+def _execute_portfolio(merged: dict, *, lang: str = "en", display_tz: str | None = None
+                       ) -> Path:
     """Run a portfolio configuration (its ``legs``), save it under reports/, write its report
-    (`fxjudge.report.portfolio_page`) and the index."""
+    (`fxjudge.report.portfolio_page`, in `lang`) and the index."""
     from fxjudge import runconfig
     from fxjudge.api import backtest_portfolio, new_run_folder
-    from fxjudge.report import build_index
-    from fxjudge.report.portfolio_page import render_portfolio
+    from fxjudge.report import write_run_report
+    from fxjudge.report.i18n import labels
+
+    labels(lang)  # a bad --lang fails before anything runs
+    if display_tz is not None:
+        raise ConfigError("`--display-tz` is not supported for a portfolio (--pairs or "
+                          "[[legs]]): its report shows times in UTC; leave it out")
 
     data_cfg = merged.get("data", {})
     name = merged.get("strategy", {}).get("name")
@@ -204,8 +210,7 @@ def _execute_portfolio(merged: dict) -> Path:
             engine=merged.get("engine"))
     pairs = "-".join(run.pairs)
     folder = run.save(new_run_folder(f"portfolio-{pairs}"))
-    report = render_portfolio(run, folder / "report.html")
-    build_index(folder.parent)
+    report = write_run_report(run, folder, lang)
     table = Table(title=f"Portfolio {', '.join(run.pairs)}", show_header=False)
     for label, value in run.account.summary_rows():
         table.add_row(label, value)

@@ -28,7 +28,7 @@ from fxjudge.data.synthetic import synthetic_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine import Account, Costs, Sizing, simulate
 from fxjudge.engine.conversion import quote_rates
-from fxjudge.engine.frames import NO_MARGIN, NO_SIZE
+from fxjudge.engine.notes import NO_MARGIN, NO_SIZE
 from fxjudge.features.indicators import atr
 from fxjudge.signals.exits import ExitRules, exit_levels
 from tests.conftest import SHARED_DATA

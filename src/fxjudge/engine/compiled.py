@@ -28,10 +28,11 @@ from typing import NamedTuple
 import numpy as np
 
 from fxjudge.engine.costs import Account, Costs, Sizing
-from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
+from fxjudge.engine.frames import TRADE_COLUMNS, RunArrays
 from fxjudge.engine.inputs import Market, Orders, constant
 from fxjudge.engine.kernels import EXIT, IGNORE, REVERSE_OPPOSITE, simulate_nb
 from fxjudge.engine.margin import position_units
+from fxjudge.engine.notes import NO_MARGIN, NO_SIZE
 from fxjudge.signals.exits import ExitRules, trail_of
 
 #: names of the kernels' exit and same-bar rule codes (`kernels.NO_EXIT` ..., `kernels.NO_RULE` ...)

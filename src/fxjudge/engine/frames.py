@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fxjudge.engine.notes import note
+
 TRADE_COLUMNS = (
     "entry_time", "exit_time", "side", "units", "entry_price", "exit_price", "exit_reason",
     "same_bar_rule", "pips", "pnl_quote", "pnl_account", "commission", "swap", "net_account",
@@ -23,11 +25,6 @@ EQUITY_COLUMNS = ("balance", "equity", "used_margin", "position_units")
 _INTEGER_COLUMNS = frozenset({"side", "units", "bars_held"})
 _TEXT_COLUMNS = frozenset({"exit_reason", "same_bar_rule"})
 
-#: why an entry was skipped, as the notes say it (keys of `RunArrays.skipped`)
-NO_SIZE = ("no size (risk sizing without a stop distance, or no equity, or sized to 0 by the "
-           "judge's probability)")
-NO_MARGIN = "rejected: required margin above the balance"
-
 
 @dataclass(frozen=True)
 class RunArrays:
@@ -36,7 +33,7 @@ class RunArrays:
     `trades` maps every name of `TRADE_COLUMNS` to one value per trade, ``entry_time`` and
     ``exit_time`` as bar numbers; `marks` is the equity where a position is held at the bar's
     close and NaN where the account is flat (its equity is then its `balance`); `skipped` counts
-    the entries skipped for each reason (`NO_SIZE`, `NO_MARGIN`).
+    the entries skipped for each reason (`notes.NO_SIZE`, `notes.NO_MARGIN`).
     """
 
     trades: dict[str, np.ndarray]
@@ -63,6 +60,6 @@ def tables(times: pd.DatetimeIndex, run: RunArrays) -> tuple[pd.DataFrame, pd.Da
     per_bar = (run.balance, equity_values, run.used_margin, run.position_units)
     equity = pd.DataFrame(dict(zip(EQUITY_COLUMNS, per_bar, strict=True)), index=times,
                           copy=False)  # the arrays are the run's own: no need to copy them
-    notes = [f"{count} entries skipped, {why}" for why, count in sorted(run.skipped.items())
+    notes = [note("skipped", count=count, why=why) for why, count in sorted(run.skipped.items())
              if count]
     return trades, equity, notes

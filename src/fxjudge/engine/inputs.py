@@ -19,6 +19,7 @@ from fxjudge.data.bars import bar_ends, check_bars
 from fxjudge.domain import FxPair
 from fxjudge.engine.conversion import Conversion, QuoteRates, quote_rates
 from fxjudge.engine.costs import Account, Costs, Sizing, rollover_nights
+from fxjudge.engine.notes import note
 from fxjudge.errors import DataError, missing_spread, must
 from fxjudge.signals.barriers import LowerBars
 from fxjudge.signals.exits import ExitRules
@@ -92,19 +93,19 @@ def bid_and_spread(
             if fixed is None:
                 raise missing_spread(f"{int(missing.sum())} {name} have no spread (NaN)")
             spread = np.where(missing, fixed, spread)
-            notes.append(f"{int(missing.sum())} {name} without a spread use spread_pips")
+            notes.append(note("spread_filled", count=int(missing.sum()), name=name))
         if (spread < 0).any():
             raise DataError(f"{name}: the 'spread' column has negative values (ask below bid)")
-        notes.append(f"spread from the {name}' spread column")
+        notes.append(note("spread_column", name=name))
     elif fixed is None:
         raise missing_spread(f"the {name} have no 'spread' column")
     else:
         spread = constant(len(bars), fixed)
-        notes.append(f"spread fixed at {costs.spread_pips:g} pips (Costs.spread_pips)")
+        notes.append(note("spread_fixed", pips=f"{costs.spread_pips:g}"))
     prices = {c: bars[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")}
     if side == "ask":
         prices = {c: values - spread for c, values in prices.items()}
-        notes.append(f"{name} are ask prices: bid = ask - spread")
+        notes.append(note("ask_prices", name=name))
     prices["spread"] = spread
     return prices, notes
 
@@ -130,7 +131,7 @@ def market(
             lower_prices["open"], lower_prices["high"], lower_prices["low"],
             lower_prices["spread"],
         )
-        notes.append("stop and target in one bar: resolved with the lower-timeframe bars")
+        notes.append(note("lower_bars"))
     paid = costs.swap_long_pips != 0 or costs.swap_short_pips != 0
     # without a swap no rollover is ever paid: its calendar is not needed
     nights = rollover_nights(bars.index, costs.triple_swap_weekday) if paid else \

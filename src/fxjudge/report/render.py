@@ -44,7 +44,7 @@ from fxjudge.files import write_atomic
 from fxjudge.report import charts, fmt, judge_charts, tables
 from fxjudge.report.command import backtest_command
 from fxjudge.report.display import DisplayClock, display_clock
-from fxjudge.report.i18n import labels
+from fxjudge.report.i18n import labels, note_text
 from fxjudge.report.saved import load_price_bars
 from fxjudge.report.verdict import judge_verdict
 from fxjudge.results.judged import JudgedResult
@@ -202,7 +202,7 @@ def report_html(
         "command": command or config.get("command") or (
             t["command_missing"] if judged else backtest_command(config)),
         "versions": {**config.get("versions", {}), **package_versions(REPORT_PACKAGES)},
-        "notes": notes,
+        "notes": [note_text(n, t) for n in notes],
         "warnings": [t["lookahead_off"] if n == LOOKAHEAD_OFF else n.removeprefix(WARNING).strip()
                      for n in notes if n.startswith(WARNING)],
         "plotly_js": plotly_js(),

@@ -7,7 +7,10 @@ The layout is what `BacktestResult.save` and `JudgedResult.save` write:
 - a judged run: ``without_judge/`` and ``with_judge/`` (each a plain run), ``candidates.csv`` and
   ``judge.json`` (the `JudgeReport.summary()` scalars and the judge's configuration), and
   ``importance.csv`` (with ``importance_periods.csv`` and ``importance_groups.csv``) when the
-  run computed feature importance.
+  run computed feature importance;
+- a portfolio run (`PortfolioBacktest.save`): the account as a plain run (every leg's trades,
+  with a ``pair`` column) plus ``portfolio.parquet`` (columns ``units:PAIR``, ``leg_pnl:PAIR``,
+  ``prices:PAIR`` and ``rates:CURRENCY``) and ``portfolio.json`` (the pairs, in order).
 
 The `JudgeReport` is rebuilt from ``judge.json``; its calibration and uplift tables, pure
 functions of the saved candidates' probabilities, labels and results, are recomputed from
@@ -31,6 +34,7 @@ from fxjudge.errors import DataError, FxJudgeError
 from fxjudge.judge.evaluation import JudgeReport, TradeStats, calibration_table
 from fxjudge.judge.verdict import uplift_table
 from fxjudge.results.judged import JudgedResult
+from fxjudge.results.portfolio import PORTFOLIO_FILE, PortfolioBacktest
 from fxjudge.results.result import EQUITY_FILE, PERIODS_PER_YEAR, BacktestResult
 
 TRADE_TIMES = ("entry_time", "exit_time")
@@ -42,13 +46,11 @@ def is_judged_run(folder: str | Path) -> bool:
     return (Path(folder) / "judge.json").exists()
 
 
-def load_run(folder: str | Path) -> BacktestResult | JudgedResult:
-    """The `BacktestResult` or `JudgedResult` saved in `folder`."""
+def load_run(folder: str | Path) -> BacktestResult | JudgedResult | PortfolioBacktest:
+    """The `BacktestResult`, `JudgedResult` or `PortfolioBacktest` saved in `folder`."""
     folder = Path(folder)
     if (folder / "portfolio.json").exists():
-        raise DataError(f"{folder} is a portfolio run: its report.html was written with it, "
-                        "and loading portfolio runs back is not supported yet",
-                        fix="open its report.html, or rerun the portfolio")
+        return load_portfolio(folder)
     if is_judged_run(folder):
         return _load_judged(folder)
     if not (folder / "trades.csv").exists():
@@ -77,6 +79,23 @@ def load_backtest(folder: Path) -> BacktestResult:
     periods = (saved.get("stats") or {}).get("periods_per_year") or PERIODS_PER_YEAR
     return BacktestResult(trades=trades, equity=equity, config=config,
                           notes=list(saved.get("notes", [])), periods_per_year=periods)
+
+
+def load_portfolio(folder: Path) -> PortfolioBacktest:
+    """A portfolio run: its account (`load_backtest`) and its per-timestamp tables, each with
+    one column per pair in the saved order (the rates: one per currency)."""
+    pairs = list(_read_json(folder / "portfolio.json").get("pairs") or [])
+    if not pairs or not (folder / PORTFOLIO_FILE).exists():
+        raise DataError(f"{folder} is an incomplete portfolio run: portfolio.json names no "
+                        f"pairs or {PORTFOLIO_FILE} is missing",
+                        fix="rerun the portfolio (`fxjudge backtest --pairs ...`)")
+    frame = pd.read_parquet(folder / PORTFOLIO_FILE)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in ("units", "leg_pnl", "prices", "rates"):
+        columns = [c for c in frame.columns if c.startswith(f"{name}:")]
+        table = frame[columns].rename(columns=lambda c: c.partition(":")[2])
+        tables[name] = table if name == "rates" else table[pairs]
+    return PortfolioBacktest(account=load_backtest(folder), **tables)
 
 
 def _load_judged(folder: Path) -> JudgedResult:
