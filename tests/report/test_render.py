@@ -150,6 +150,13 @@ def test_verdict_leads_with_the_rank_test_and_needs_the_pnl_test_to_say_helped()
     assert helped.tone == "good" and "+50,000 JPY" in helped.headline
     assert "rank test p = 0.010" in helped.headline and "P&L test p = 0.010" in helped.headline
     assert "AUC 0.600 on 100 judged trades against 91 circular shifts" in helped.detail
+    walked = report_stub(0.01)
+    walked.rank_test |= {"n_periods": 12, "auc_pooled": 0.55}
+    assert ("AUC 0.600 within each of 12 walk-forward periods (over all pairs: 0.550) on 100 "
+            "judged trades") in judge_verdict(stats(150_000, 8, 3.0), stats(100_000), walked,
+                                              "JPY", t).detail
+    assert "12期間の各期間内。全組では0.550" in judge_verdict(
+        stats(150_000, 8, 3.0), stats(100_000), walked, "JPY", labels("ja")).detail
     assert "60.0 %" in helped.secondary and "30 of 100" in helped.secondary
     assert helped.rows[0] == ("Net profit", "100,000 JPY", "150,000 JPY", "+50,000 JPY")
     luck = judge_verdict(stats(150_000, 4, -1.5), stats(100_000, 12, -1.0), report_stub(0.2),

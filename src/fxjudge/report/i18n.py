@@ -56,9 +56,10 @@ EN: dict[str, str] = {
     "verdict_nothing_judged": "Nothing was judged: no candidate had an out-of-sample "
                               "probability with a known outcome (the run is shorter than the "
                               "judge's first training window), so there is no verdict.",
-    "verdict_tests": "Rank test: out-of-sample AUC {auc} within the {periods} walk-forward "
-                     "periods (all pairs: {auc_pooled}) on {n} judged trades against {n_null} "
-                     "circular shifts of the probabilities (median {null_median}, 95% at "
+    "verdict_scope": " within each of {periods} walk-forward periods (over all pairs: "
+                     "{auc_pooled})",
+    "verdict_tests": "Rank test: out-of-sample AUC {auc}{scope} on {n} judged trades against "
+                     "{n_null} circular shifts of the probabilities (median {null_median}, 95% at "
                      "{null_q95}): p = {rank_p}. P&L test: the {kept} kept trades average "
                      "{mean_kept} net pips against {mean_all} for all judged trades; random "
                      "filters keeping as many: {low} to {high} (5–95%), p = {pnl_p}.",
@@ -403,8 +404,8 @@ JA: dict[str, str] = {
     "verdict_nothing_judged": "判定された候補がありません：結果の分かっている候補にアウトオブ"
                               "サンプルの確率が付いていないため（実行期間が判定の最初の学習"
                               "期間より短い）、判定結果はありません。",
-    "verdict_tests": "順位検定：判定した{n}件のアウトオブサンプルAUCは{periods}期間の"
-                     "各期間内で{auc}（全組 {auc_pooled}）、確率を循環"
+    "verdict_scope": "（{periods}期間の各期間内。全組では{auc_pooled}）",
+    "verdict_tests": "順位検定：判定した{n}件のアウトオブサンプルAUCは{auc}{scope}、確率を循環"
                      "シフトした{n_null}通り（中央値 {null_median}、95%点 {null_q95}）に対して"
                      " p = {rank_p}。損益検定：残した{kept}件の平均は{mean_kept} pips（判定した"
                      "全件 {mean_all}）、同じ数を残すランダムなフィルターは{low}〜{high}"

@@ -87,8 +87,9 @@ def _tests_line(report, t: dict) -> str:
         return fmt.number(value, digits)
 
     return t["verdict_tests"].format(
-        auc=num(rank.get("auc")), auc_pooled=num(rank.get("auc_pooled")),
-        periods=f"{rank.get('n_periods', 1):,}", n=f"{rank.get('n', 0):,}",
+        auc=num(rank.get("auc")), scope=t["verdict_scope"].format(
+            periods=f"{rank.get('n_periods', 1):,}", auc_pooled=num(rank.get("auc_pooled")))
+        if rank.get("n_periods", 1) > 1 else "", n=f"{rank.get('n', 0):,}",
         n_null=f"{rank.get('n_null', 0):,}",
         null_median=num(rank.get("null_q50")), null_q95=num(rank.get("null_q95")),
         rank_p=fmt.p_value(rank.get("p_value")), kept=f"{money.get('n_kept', 0):,}",
