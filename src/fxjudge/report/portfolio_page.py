@@ -123,6 +123,25 @@ def leg_tables(run: PortfolioBacktest) -> list[dict]:
     return out
 
 
+#: How the report names the judge modes of `backtest_portfolio` (``models``).
+JUDGE_MODES = {"pooled": "walk-forward, one pooled model",
+               "per-pair": "walk-forward, one model per pair",
+               "saved, per pair": "saved models, one per pair"}
+
+
+def judge_cards(run: PortfolioBacktest) -> list[tuple[str, str]]:
+    """Which judge ran and, when the run holds it, the same portfolio's net without it."""
+    judge = run.account.config.get("judge")
+    if not judge:
+        return []
+    cards = [("Judge", JUDGE_MODES.get(judge.get("models"), str(judge.get("models"))))]
+    if run.without_judge is not None:
+        plain = run.without_judge.stats
+        cards.append(("Without the judge", f"{_money(plain['net_profit'], run.account.currency)}"
+                                           f" · {int(plain['trades']):,} trades"))
+    return cards
+
+
 def render_portfolio(run: PortfolioBacktest, path: str | Path) -> Path:
     """Write the portfolio report to `path` and every trade to ``<stem>-trades.csv`` beside it."""
     path = Path(path)
@@ -136,6 +155,7 @@ def render_portfolio(run: PortfolioBacktest, path: str | Path) -> Path:
              ("Sharpe (daily, x252)",
               "n/a" if math.isnan(stats["sharpe"]) else f"{stats['sharpe']:.2f}"),
              ("Stop-outs", str(int((run.account.trades["exit_reason"] == "stop_out").sum())))]
+    cards += judge_cards(run)
     charts = figures(run)
     config = run.account.config
     context = {
