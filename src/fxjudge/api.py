@@ -582,8 +582,9 @@ def backtest_portfolio(
     are `backtest`'s, plus ``models``: ``"per-pair"`` (the default) fits one walk-forward model
     per pair on its own leg's resolved past; ``"pooled"`` one model over the candidates of all
     legs with the pair as a feature, trained at every cut on the labels of all legs resolved
-    before it (`fxjudge.judge.portfolio`). The default was chosen by
-    benchmarks/bench_portfolio_judge.py (results/portfolio_judge.txt, docs/judge.md).
+    before it (`fxjudge.judge.portfolio`). Per pair is the default: in
+    benchmarks/bench_portfolio_judge.py (results/portfolio_judge.txt, docs/judge.md) pooling
+    ranked better only where every pair had the same planted edge, and worse where one had.
     ``judge={"USDJPY": "models/uj", "EURUSD": "models/eu"}`` judges each leg with its pair's
     saved model instead (`fxjudge.judge.portfolio.judge_saved`; relative folders from the
     project), checked as a one-pair backtest checks it; `judge_options` then as there.
