@@ -104,6 +104,8 @@ def test_per_pair_judges_each_leg_as_alone(bars):
     assert found[1].config["models"] == "per-pair"
     with pytest.raises(ConfigError, match="`models` must be 'per-pair' or 'pooled', was 'both'"):
         judge_legs(legs, models="both")
+    with pytest.raises(ConfigError, match="`allow_param_change` applies to a saved model"):
+        judge_legs(legs, models="pooled", options={"allow_param_change": True})
 
 
 # -- the front doors: API and command line ------------------------------------------------------
@@ -185,6 +187,10 @@ def test_saved_models_that_do_not_fit_the_legs_are_refused(sample_legs, models):
         saved_run(sample_legs, models | {"USDJPY": models["EURUSD"]})
     with pytest.raises(ModelError, match="trained on EURUSD, and is given to the leg GBPUSD"):
         saved_run(sample_legs, {"EURUSD": models["EURUSD"], "GBPUSD": models["EURUSD"]})
+    other = [sample_legs[0], {**sample_legs[1], "strategy": "sma_cross"}]
+    with pytest.raises(ModelError, match=r"GBPUSD: the model was trained for the strategy "
+                                         "'ema_atr', this run uses 'sma_cross'"):
+        saved_run(other, models)
     with pytest.raises(ConfigError, match="a pooled saved model is not built"):
         saved_run(sample_legs, models, judge_options={"models": "pooled"})
     with pytest.raises(ConfigError, match="`judge` must be 'walk-forward' or, for saved "

@@ -87,6 +87,14 @@ def judge_settings(options: dict | None) -> dict:
     return settings
 
 
+def walk_forward_only(options: dict) -> None:
+    """Refuse, for the walk-forward judge, the options that only a saved model uses."""
+    given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
+    if given:
+        raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
+                          "not to the walk-forward judge; remove it")
+
+
 def label_rule(rules: ExitRules, options: dict, costs: LabelCosts) -> dict:
     """The label rule in words and numbers, for cards and run configurations."""
     horizon = label_horizon(rules, options.get("label_max_bars"))
@@ -168,10 +176,7 @@ def judge_signals(
     options = judge_settings(options)
     saved = None
     if str(judge) == WALK_FORWARD:
-        given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
-        if given:
-            raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
-                              "not to the walk-forward judge; remove it")
+        walk_forward_only(options)
     else:  # a bad model fails before anything is labelled
         if options["features"] != JUDGE_OPTIONS["features"]:
             raise ConfigError("`features` applies to training a judge; a saved model judges "
@@ -372,4 +377,4 @@ __all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_F
            "Judgement", "LabelCosts", "average_uniqueness", "bet_size",
            "effective_sample_size", "fit_judge", "judge_settings", "judge_signals",
            "judgement", "label_candidates", "label_rule", "labelled_candidates",
-           "walk_forward"]
+           "walk_forward", "walk_forward_only"]

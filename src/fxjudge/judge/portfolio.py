@@ -53,6 +53,7 @@ from fxjudge.judge import (
     period_records,
     walk_forward,
     walk_forward_arguments,
+    walk_forward_only,
 )
 from fxjudge.signals.exits import ExitRules
 
@@ -97,7 +98,9 @@ def judge_legs(legs: list[JudgeLeg], *, models: str = DEFAULT_MODELS,
         for verdict in found:
             verdict.config["models"] = models
         return found
-    return _pooled(legs, judge_settings(options), progress)
+    settings = judge_settings(options)
+    walk_forward_only(settings)
+    return _pooled(legs, settings, progress)
 
 
 def judge_saved(legs: list[JudgeLeg], models: Mapping[str, str | Path], *,
