@@ -42,7 +42,14 @@ from fxjudge.judge import (
 from fxjudge.judge.evaluation import TradeStats
 from fxjudge.judge.labels import lower_bars_for
 from fxjudge.judge.persist import save_model
-from fxjudge.judge.portfolio import DEFAULT_MODELS, MODELS, JudgeLeg, judge_legs, judge_saved
+from fxjudge.judge.portfolio import (
+    DEFAULT_MODELS,
+    MODELS,
+    SAVED_PER_PAIR,
+    JudgeLeg,
+    judge_legs,
+    judge_saved,
+)
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
@@ -595,12 +602,12 @@ def backtest_portfolio(
         raise ConfigError("`judge_options` need `judge` ('walk-forward' or a mapping pair -> "
                           "model folder), was None")
     options = dict(judge_options or {})
-    models = options.pop("models", "saved, per pair" if isinstance(judge, Mapping)
+    models = options.pop("models", SAVED_PER_PAIR if isinstance(judge, Mapping)
                          else DEFAULT_MODELS)
     if judge is not None and not isinstance(judge, Mapping) and str(judge) != WALK_FORWARD:
         raise ConfigError(f"`judge` must be {WALK_FORWARD!r} or, for saved models, a mapping "
                           f"pair -> model folder (USDJPY=models/NAME), was {judge!r}")
-    if isinstance(judge, Mapping) and "models" in (judge_options or {}):
+    if isinstance(judge, Mapping) and models != SAVED_PER_PAIR:  # as a run file records it
         raise ConfigError("`models` chooses the walk-forward judge's models; saved models are "
                           "one per pair (a pooled saved model is not built): remove it")
     if judge is not None and not isinstance(judge, Mapping) and models not in MODELS:

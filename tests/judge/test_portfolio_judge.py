@@ -171,6 +171,24 @@ def saved_run(legs, judge, **extra):
                                       judge=judge, **extra)
 
 
+def test_cli_saved_models_per_pair(tmp_path, capsys, models):
+    project = ["--project-dir", str(tmp_path)]
+    relabelled = tmp_path / "GBPUSD_H1_2017_ASK.csv"
+    relabelled.write_bytes(SAMPLE.read_bytes())
+    assert main([*project, "data", "import", str(SAMPLE)]) == 0
+    assert main([*project, "data", "import", str(relabelled), "--pair", "GBPUSD"]) == 0
+    run = [*project, "backtest", "--pairs", "EURUSD,GBPUSD", "--strategy", "ema_atr",
+           "--timeframe", "H1", "--spread-pips", "1", "--from", "2017-07-01", "--judge"]
+    given = ",".join(f"{pair}={folder}" for pair, folder in models.items())
+    assert main([*run, given]) == 0
+    (folder,) = (tmp_path / "reports").glob("*portfolio-EURUSD-GBPUSD*")
+    assert "saved models, one per pair" in (folder / "report.html").read_text()
+    capsys.readouterr()
+    assert main([*run, "EURUSD="]) == 2
+    assert "`--judge` must be 'walk-forward' or PAIR=MODEL_FOLDER pairs" in \
+        capsys.readouterr().err
+
+
 def test_a_saved_model_per_pair_judges_its_leg(sample_legs, models):
     run = saved_run(sample_legs, models)
     assert run.account.config["judge"]["models"] == "saved, per pair"

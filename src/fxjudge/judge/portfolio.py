@@ -59,6 +59,8 @@ from fxjudge.signals.exits import ExitRules
 
 MODELS = ("per-pair", "pooled")
 DEFAULT_MODELS = "per-pair"
+#: What a run with saved models records as its ``models``.
+SAVED_PER_PAIR = "saved, per pair"
 PAIR_PREFIX = "pair_"
 #: Library features in pips, whose scale differs from pair to pair.
 PIP_FEATURES = ("atr_pips", "spread_pips")
@@ -131,7 +133,7 @@ def judge_saved(legs: list[JudgeLeg], models: Mapping[str, str | Path], *,
             raise ModelError(f"{folder}: the model was trained on {trained}, and is given to "
                              f"the leg {leg.pair}; train one on {leg.pair} with `fxjudge judge "
                              f"train --pair {leg.pair}`, or give it to the {trained} leg")
-        verdict.config["models"] = "saved, per pair"
+        verdict.config["models"] = SAVED_PER_PAIR
         found.append(verdict)
     return found
 
