@@ -45,7 +45,7 @@ def test_one_walk_forward_judge_per_pair(legs):
     assert len(judged) <= len(plain)
     # every judged trade carries its out-of-sample probability, or none before the first fit
     assert judged["probability"].notna().any()
-    assert run.account.config["judge"]["models"] == "one per pair"
+    assert run.account.config["judge"]["models"] == "per-pair"
     assert not math.isnan(run.stats["net_profit"])
 
 

@@ -10,7 +10,7 @@ import itertools
 import json
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,6 +42,14 @@ from fxjudge.judge import (
 from fxjudge.judge.evaluation import TradeStats
 from fxjudge.judge.labels import lower_bars_for
 from fxjudge.judge.persist import save_model
+from fxjudge.judge.portfolio import (
+    DEFAULT_MODELS,
+    MODELS,
+    SAVED_PER_PAIR,
+    JudgeLeg,
+    judge_legs,
+    judge_saved,
+)
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
 from fxjudge.results.result import WARNING, BacktestResult
@@ -563,7 +571,7 @@ def backtest_portfolio(
     conversion=None,
     project: str | Path | None = None,
     engine: str | None = None,
-    judge: str | None = None,
+    judge: str | Mapping[str, str | Path] | None = None,
     judge_options: dict[str, Any] | None = None,
     lookahead_check: bool = True,
 ):
@@ -577,21 +585,37 @@ def backtest_portfolio(
     else with `conversion` (a fixed rate, conversion bars, or a mapping from the currency).
     The statistics are the account's.
 
-    ``judge="walk-forward"`` judges every leg's candidates with one walk-forward model per pair,
-    each fitted only on its own leg's resolved past (`judge_options` as `backtest`'s), and runs
-    the legs with those vetoes; the result's `without_judge` is the same portfolio unjudged.
-    Not built: one model over all legs with the pair as a feature, saved models.
+    ``judge="walk-forward"`` judges every leg's candidates out of sample and runs the legs with
+    those vetoes; the result's `without_judge` is the same portfolio unjudged. `judge_options`
+    are `backtest`'s, plus ``models``: ``"per-pair"`` (the default) fits one walk-forward model
+    per pair on its own leg's resolved past; ``"pooled"`` one model over the candidates of all
+    legs with the pair as a feature, trained at every cut on the labels of all legs resolved
+    before it (`fxjudge.judge.portfolio`). Per pair is the default: in
+    benchmarks/bench_portfolio_judge.py (results/portfolio_judge.txt, docs/judge.md) pooling
+    ranked better only where every pair had the same planted edge, and worse where one had.
+    ``judge={"USDJPY": "models/uj", "EURUSD": "models/eu"}`` judges each leg with its pair's
+    saved model instead (`fxjudge.judge.portfolio.judge_saved`; relative folders from the
+    project), checked as a one-pair backtest checks it; `judge_options` then as there.
 
     Every leg's strategy is checked for look-ahead on its bars as `backtest` checks one
     (``lookahead_check=False`` skips it, the run records it and its notes say so).
     """
     from fxjudge.engine.portfolio import Leg, leg_conversion
 
-    if judge is not None and str(judge) != WALK_FORWARD:
-        raise ConfigError(f"`judge` must be {WALK_FORWARD!r} for a portfolio (saved models "
-                          f"are not supported yet), was {judge!r}")
     if judge is None and judge_options:
-        raise ConfigError("`judge_options` need `judge` ('walk-forward'), was None")
+        raise ConfigError("`judge_options` need `judge` ('walk-forward' or a mapping pair -> "
+                          "model folder), was None")
+    options = dict(judge_options or {})
+    models = options.pop("models", SAVED_PER_PAIR if isinstance(judge, Mapping)
+                         else DEFAULT_MODELS)
+    if judge is not None and not isinstance(judge, Mapping) and str(judge) != WALK_FORWARD:
+        raise ConfigError(f"`judge` must be {WALK_FORWARD!r} or, for saved models, a mapping "
+                          f"pair -> model folder (USDJPY=models/NAME), was {judge!r}")
+    if isinstance(judge, Mapping) and models != SAVED_PER_PAIR:  # as a run file records it
+        raise ConfigError("`models` chooses the walk-forward judge's models; saved models are "
+                          "one per pair (a pooled saved model is not built): remove it")
+    if judge is not None and not isinstance(judge, Mapping) and models not in MODELS:
+        raise must("models", " or ".join(repr(m) for m in MODELS), models)
     account = _as(Account, account, "account")
     built, described, features = [], [], []
     for number, spec in enumerate(legs, 1):
@@ -627,27 +651,33 @@ def backtest_portfolio(
             "costs": dataclasses.asdict(leg_costs), "sizing": dataclasses.asdict(leg_sizing),
         })
     unjudged = None
-    if judge is not None:
-        unjudged = _portfolio_result(built, described, account, conversion, engine)
+    if judge is not None:  # judged before anything runs: a bad model fails fast
         own = [(leg.pair, leg.bars) for leg in built]
-        judged = []
-        for leg, leg_features in zip(built, features, strict=True):
-            rate_source, _ = leg_conversion(leg.pair, account.currency, own, conversion)
-            verdict = judge_signals(
-                leg.bars, leg.signals, leg.levels, leg.rules, WALK_FORWARD,
-                strategy_features=leg_features, options=judge_options,
-                costs=label_costs(leg.bars, leg.pair, leg.costs, account, rate_source))
-            judged.append(dataclasses.replace(
-                leg, probability=verdict.probability_on(leg.bars.index),
-                entries_allowed=verdict.allowed_on(leg.bars.index)))
-        built = judged
+        to_judge = [JudgeLeg(leg.bars, leg.signals, leg.levels, leg.rules,
+                             label_costs(leg.bars, leg.pair, leg.costs, account,
+                                         leg_conversion(leg.pair, account.currency, own,
+                                                        conversion)[0]),
+                             strategy_features=leg_features)
+                    for leg, leg_features in zip(built, features, strict=True)]
+        if isinstance(judge, Mapping):
+            verdicts = judge_saved(
+                to_judge, {pair: _judge_spec(folder, project) for pair, folder in judge.items()},
+                options=options, strategies=[{"name": leg["strategy"], "params": leg["params"]}
+                                             for leg in described])
+        else:
+            verdicts = judge_legs(to_judge, models=models, options=options)
+        unjudged = _portfolio_result(built, described, account, conversion, engine)
+        built = [dataclasses.replace(leg, probability=verdict.probability_on(leg.bars.index),
+                                     entries_allowed=verdict.allowed_on(leg.bars.index))
+                 for leg, verdict in zip(built, verdicts, strict=True)]
     result = _portfolio_result(built, described, account, conversion, engine)
     if not lookahead_check:
         result.account.config["lookahead_check"] = False
         result.account.notes.insert(0, LOOKAHEAD_OFF)
     if judge is not None:
-        result.account.config["judge"] = {"mode": WALK_FORWARD, "models": "one per pair",
-                                          **_plain(judge_options or {})}
+        mode = {p: str(f) for p, f in judge.items()} if isinstance(judge, Mapping) \
+            else WALK_FORWARD
+        result.account.config["judge"] = {"mode": mode, **_plain(options), "models": models}
         result.without_judge = unjudged
     return result
 

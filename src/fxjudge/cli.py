@@ -113,7 +113,8 @@ def backtest_command(
     probability_step: opt.ProbabilityStepOption = None,
     judge: Annotated[str | None, typer.Option(
         "--judge", help="Add the AI judgment: 'walk-forward' or a saved model folder "
-        "(models/NAME); the run is made with and without it.")] = None,
+        "(models/NAME; for --pairs, one per pair: USDJPY=models/uj,EURUSD=models/eu); the run "
+        "is made with and without it.")] = None,
     model: cli_judge.ModelOption = None,
     retrain: cli_judge.RetrainOption = None,
     train_window: cli_judge.TrainWindowOption = None,
@@ -123,6 +124,7 @@ def backtest_command(
     allow_before_training: cli_judge.AllowBeforeTrainingOption = False,
     trust_type: cli_judge.TrustTypeOption = None,
     features: cli_judge.FeaturesOption = None,
+    judge_models: cli_judge.JudgeModelsOption = None,
     trials: Annotated[int | None, typer.Option(
         "--trials", help="How many configurations were tried to find this one: the report's "
         "Deflated Sharpe Ratio corrects for them.")] = None,
@@ -145,10 +147,11 @@ def backtest_command(
     options = cli_judge.judge_options(
         model, retrain, train_window, threshold, label_max_bars,
         allow_param_change=allow_param_change, allow_before_training=allow_before_training,
-        trust_types=trust_type, features=features)
+        trust_types=trust_type, features=features, models=judge_models)
     if options and judge is None and "judge" not in base:
         raise ConfigError("`--model`, `--retrain`, `--train-window`, `--threshold`, "
-                          "`--label-max-bars`, `--features` and the saved-model permissions "
+                          "`--label-max-bars`, `--features`, `--judge-models` and the "
+                          "saved-model permissions "
                           "need `--judge walk-forward` (or --judge models/NAME)")
 
     flags = {
@@ -200,6 +203,11 @@ def _execute_portfolio(merged: dict, *, lang: str = "en", display_tz: str | None
 
     data_cfg = merged.get("data", {})
     name = merged.get("strategy", {}).get("name")
+    judge_cfg = dict(merged.get("judge") or {})
+    mode = saved_models(judge_cfg.pop("mode", None))
+    if judge_cfg and mode is None:
+        raise ConfigError("the [judge] options need `mode` ('walk-forward', or a saved model "
+                          "per pair: USDJPY=models/NAME,EURUSD=models/OTHER)")
     costs, account, sizing = runconfig.resolve(merged)
     legs = runconfig.leg_specs(merged["legs"])
     with collected_warnings():
@@ -207,7 +215,7 @@ def _execute_portfolio(merged: dict, *, lang: str = "en", display_tz: str | None
             legs, strategy=name, params=merged.get("strategy", {}).get("params"), costs=costs,
             account=account, sizing=sizing, start=data_cfg.get("start"), end=data_cfg.get("end"),
             timeframe=data_cfg.get("timeframe"), conversion=data_cfg.get("conversion"),
-            engine=merged.get("engine"))
+            engine=merged.get("engine"), judge=mode, judge_options=judge_cfg or None)
     pairs = "-".join(run.pairs)
     folder = run.save(new_run_folder(f"portfolio-{pairs}"))
     report = write_run_report(run, folder, lang)
@@ -220,6 +228,21 @@ def _execute_portfolio(merged: dict, *, lang: str = "en", display_tz: str | None
         console.print(f"  - {note}")
     console.print(f"report: {report}")
     return folder
+
+
+def saved_models(mode: str | dict | None) -> str | dict | None:
+    """A portfolio's judge mode: 'walk-forward', or saved models per pair, given as a run
+    file's table or as ``--judge USDJPY=models/uj,EURUSD=models/eu``."""
+    if not isinstance(mode, str) or "=" not in mode:
+        return mode
+    models = {}
+    for part in (p.strip() for p in mode.split(",") if p.strip()):
+        pair, _, folder = part.partition("=")
+        if not pair.strip() or not folder.strip():
+            raise ConfigError(f"`--judge` must be 'walk-forward' or PAIR=MODEL_FOLDER pairs, "
+                              f"comma-separated, was {mode!r}")
+        models[pair.strip().upper()] = folder.strip()
+    return models
 
 
 def trials_settings(trials: int | None, sharpes: str | None,
@@ -284,6 +307,9 @@ def _execute(merged: dict, *, lang: str = "en", equity_csv: bool = False,
     mode = judge_cfg.pop("mode", None)
     if judge_cfg and mode is None:
         raise ConfigError("the [judge] options need `mode` ('walk-forward' or models/NAME)")
+    if "models" in judge_cfg:
+        raise ConfigError("`models` (--judge-models) applies to a portfolio's judge (--pairs "
+                          "or [[legs]]); remove it for a one-pair backtest")
     name = merged.get("strategy", {}).get("name")
     if not name:
         raise ConfigError("`--strategy` must name a strategy (see `fxjudge strategies`), was None")

@@ -46,6 +46,10 @@ AllowBeforeTrainingOption = Annotated[bool, typer.Option(
 TrustTypeOption = Annotated[list[str] | None, typer.Option(
     "--trust-type", help="An exact module.Class a saved model may hold beyond what fxjudge "
     "saves (the classes of a dotted-path --model you trained yourself); repeat for each.")]
+JudgeModelsOption = Annotated[str | None, typer.Option(
+    "--judge-models", help="A portfolio's walk-forward judge: per-pair (one model per pair, "
+    "on its own leg's past; the default) or pooled (one model over every leg's candidates, "
+    "the pair a feature).")]
 
 FeaturesOption = Annotated[str | None, typer.Option(
     "--features", help="The judge's features: library (default: every library feature, raw "
@@ -69,9 +73,12 @@ def judge_options(model: str | None = None, retrain: str | None = None,
                   label_max_bars: int | None = None, *, allow_param_change: bool = False,
                   allow_before_training: bool = False,
                   trust_types: list[str] | None = None,
-                  features: str | None = None) -> dict[str, Any]:
-    """The `judge_options` of `fxjudge.api.backtest` that these flags set (others default)."""
+                  features: str | None = None, models: str | None = None) -> dict[str, Any]:
+    """The `judge_options` of `fxjudge.api.backtest` (and `models`, of a portfolio's
+    `backtest_portfolio`) that these flags set (others default)."""
     options: dict[str, Any] = {}
+    if models is not None:
+        options["models"] = models
     if allow_param_change:
         options["allow_param_change"] = True
     if allow_before_training:

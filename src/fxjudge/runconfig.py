@@ -19,6 +19,8 @@ key is an error with "did you mean")::
                 by_probability = true   # judged runs: size by the judge (probability_step = 0.1)
     [judge]     mode = "walk-forward"   # or "models/NAME"; and options: retrain = "monthly",
                 train_window = "anchored", estimator = "hgb", threshold = "tune", min_train = 60
+                # a portfolio ([[legs]]): models = "pooled" or "per-pair", or saved models
+                # mode = {USDJPY = "models/uj", EURUSD = "models/eu"}
     [optimize]  method = "grid"; objective = "sharpe"; maximize = true; n_trials = 200; seed = 0
                 constraint = "fast_bars < slow_bars"; jobs = -1; scheduler = "dask"
                 walk_forward = "6M/1M"; anchored = false; judge = "walk-forward"
@@ -69,7 +71,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "optimize": tuple(OPTIMIZE_TYPES),
     "data": DATA_KEYS + RECORDED["data"],
     "strategy": ("name", "params") + RECORDED["strategy"],
-    "judge": ("mode", *JUDGE_OPTIONS),
+    "judge": ("mode", "models", *JUDGE_OPTIONS),
     "costs": tuple(f.name for f in dataclasses.fields(Costs)),
     "account": tuple(f.name for f in dataclasses.fields(Account)),
     "sizing": tuple(f.name for f in dataclasses.fields(Sizing)),
@@ -81,7 +83,7 @@ TYPES: dict[str, dict[str, Any]] = {
              "format": str, "tz": str, "conversion": float, "bars": int, "price_side": str,
              "fingerprint": str, "detail_timeframe": str},
     "strategy": {"name": str, "params": dict, "class": str, "origin": str, "file": str},
-    "judge": {"mode": str, **JUDGE_OPTION_TYPES},
+    "judge": {"mode": str | dict, "models": str, **JUDGE_OPTION_TYPES},
     "optimize": OPTIMIZE_TYPES,
     **{name: typing.get_type_hints(cls)
        for name, cls in (("costs", Costs), ("account", Account), ("sizing", Sizing))},

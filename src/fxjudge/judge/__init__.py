@@ -87,6 +87,14 @@ def judge_settings(options: dict | None) -> dict:
     return settings
 
 
+def walk_forward_only(options: dict) -> None:
+    """Refuse, for the walk-forward judge, the options that only a saved model uses."""
+    given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
+    if given:
+        raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
+                          "not to the walk-forward judge; remove it")
+
+
 def label_rule(rules: ExitRules, options: dict, costs: LabelCosts) -> dict:
     """The label rule in words and numbers, for cards and run configurations."""
     horizon = label_horizon(rules, options.get("label_max_bars"))
@@ -169,10 +177,7 @@ def judge_signals(
     options = judge_settings(options)
     saved = None
     if str(judge) == WALK_FORWARD:
-        given = [k for k in SAVED_MODEL_OPTIONS if options[k] != JUDGE_OPTIONS[k]]
-        if given:
-            raise ConfigError(f"`{given[0]}` applies to a saved model (--judge models/NAME), "
-                              "not to the walk-forward judge; remove it")
+        walk_forward_only(options)
     else:  # a bad model fails before anything is labelled
         if options["features"] != JUDGE_OPTIONS["features"]:
             raise ConfigError("`features` applies to training a judge; a saved model judges "
@@ -180,12 +185,9 @@ def judge_signals(
                               "remove it")
         saved = load_model(judge, trusted_types=tuple(options["trusted_types"]))
     costs = costs or LabelCosts()
-    pip = FxPair.parse(bars.attrs["pair"]).pip_size
-    labels = label_candidates(bars, signals, levels, rules, costs=costs,
-                              label_max_bars=options["label_max_bars"],
-                              lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
-    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
-                       features=options["features"] if saved is None else ["*"])
+    labels, X = labelled_candidates(bars, signals, levels, rules, options, costs=costs,
+                                    strategy_features=strategy_features, lower_bars=lower_bars,
+                                    every_feature=saved is not None)
     if saved is not None:  # a saved model knows its library features: those it was trained on
         expected = set(getattr(saved[0], "feature_names_in_", []))
         X = X[[c for c in X.columns if c in expected or c == "side"
@@ -193,20 +195,12 @@ def judge_signals(
     config = {"judge": str(judge), **{k: v for k, v in options.items()},
               "label_rule": label_rule(rules, options, costs), "features": list(X.columns)}
     if str(judge) == WALK_FORWARD:
-        found = walk_forward(
-            X, labels, estimator=options["estimator"], retrain=options["retrain"],
-            train_window=options["train_window"], embargo=options["embargo"],
-            min_train=options["min_train"], threshold=options["threshold"],
-            cv_folds=options["cv_folds"], min_kept_fraction=options["min_kept_fraction"],
-            random_state=options["random_state"], bar_times=bars.index,
-            importance_repeats=options["importance_repeats"], n_jobs=options["n_jobs"],
-            progress=progress, sample_weights=options["sample_weights"],
-        )
+        found = walk_forward(X, labels, bar_times=bars.index, progress=progress,
+                             **walk_forward_arguments(options))
         probability, taken, importance = found.probability, found.taken, found.importance
         period = found.period
         extra = (found.importance_periods, found.importance_groups)
-        config["periods"] = found.periods.astype({"judge_start": str, "judge_end": str,
-                                                  "fit_until": str}).to_dict("records")
+        config["periods"] = period_records(found.periods)
         warnings: list[str] = []
     else:
         probability, taken, importance, warnings, card = _apply_saved(Path(judge), saved, X,
@@ -216,6 +210,52 @@ def judge_signals(
             scored = probability.notna().to_numpy()
             extra = _one_period_importance(saved[0], X, labels, scored, options)
         config |= {"model_card": card, "threshold": card.get("threshold")}
+    return judgement(labels, X, probability, taken, importance, config, warnings, extra,
+                     n_bars=len(bars), period=period)
+
+
+#: The judge options that are `walk_forward`'s own keywords.
+WALK_FORWARD_ARGUMENTS = ("estimator", "retrain", "train_window", "embargo", "min_train",
+                          "threshold", "cv_folds", "min_kept_fraction", "random_state",
+                          "importance_repeats", "n_jobs", "sample_weights")
+
+
+def walk_forward_arguments(options: dict) -> dict:
+    """The `walk_forward` keywords that judge settings (`judge_settings`) give."""
+    return {name: options[name] for name in WALK_FORWARD_ARGUMENTS}
+
+
+def period_records(periods: pd.DataFrame) -> list[dict]:
+    """A walk-forward's periods as plain records (times as text), for run configurations."""
+    return periods.astype({"judge_start": str, "judge_end": str,
+                           "fit_until": str}).to_dict("records")
+
+
+def labelled_candidates(bars: pd.DataFrame, signals: pd.Series, levels: pd.DataFrame | None,
+                        rules: ExitRules, options: dict, *, costs: LabelCosts,
+                        strategy_features: pd.DataFrame | None = None,
+                        lower_bars: pd.DataFrame | None = None,
+                        every_feature: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every candidate's label (`label_candidates`) and features (`judge_features`, the set
+    `options["features"]` chooses, or every column when `every_feature`), on one index."""
+    pip = FxPair.parse(bars.attrs["pair"]).pip_size
+    labels = label_candidates(bars, signals, levels, rules, costs=costs,
+                              label_max_bars=options["label_max_bars"],
+                              lower=lower_bars_for(bars, lower_bars, costs.spread_pips, pip))
+    X = judge_features(bars, signals, strategy_features, spread_pips=costs.spread_pips,
+                       features=["*"] if every_feature else options["features"])
+    return labels, X
+
+
+def judgement(labels: pd.DataFrame, X: pd.DataFrame, probability: pd.Series, taken: pd.Series,
+              importance: pd.DataFrame | None, config: dict, warnings: list[str],
+              extra: tuple = (None, None), *, n_bars: int,
+              period: pd.Series | None = None) -> Judgement:
+    """The `Judgement` of one pair's candidates from their labels and judged probabilities
+    (`extra`: importance per period and per group; `n_bars`: the bars the labels index;
+    `period`: each candidate's walk-forward period, -1 where not judged; None: one period,
+    as a saved model judges)."""
+    if period is None:
         period = pd.Series(np.where(probability.notna(), 0, -1), index=probability.index)
     judged = probability.notna()
     candidates = pd.DataFrame({
@@ -227,7 +267,7 @@ def judge_signals(
     first = candidates.index[judged.to_numpy()]
     config["oos_start"] = first[0].isoformat() if len(first) else None
     config["warnings"] = warnings
-    uniqueness = pd.Series(label_uniqueness(labels["signal_bar"], labels["exit_bar"], len(bars)),
+    uniqueness = pd.Series(label_uniqueness(labels["signal_bar"], labels["exit_bar"], n_bars),
                            index=labels.index, name="uniqueness")
     return Judgement(candidates, X, importance, config, warnings, *extra, uniqueness)
 
@@ -343,4 +383,5 @@ def fit_judge(X: pd.DataFrame, labels: pd.DataFrame, options: dict | None = None
 __all__ = ["JUDGE_OPTIONS", "JUDGE_OPTION_TYPES", "SAVED_MODEL_OPTIONS", "WALK_FORWARD",
            "Judgement", "LabelCosts", "average_uniqueness", "bet_size",
            "effective_sample_size", "fit_judge", "judge_settings", "judge_signals",
-           "label_candidates", "label_rule", "walk_forward"]
+           "judgement", "label_candidates", "label_rule", "labelled_candidates",
+           "walk_forward", "walk_forward_only"]

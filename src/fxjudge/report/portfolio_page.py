@@ -140,6 +140,26 @@ def leg_tables(run: PortfolioBacktest, t: dict[str, str]) -> list[dict]:
     return out
 
 
+#: The `backtest_portfolio` judge modes (``models``) and their label keys.
+JUDGE_MODES = {"pooled": "pf_judge_pooled", "per-pair": "pf_judge_per_pair",
+               "saved, per pair": "pf_judge_saved"}
+
+
+def judge_cards(run: PortfolioBacktest, t: dict[str, str]) -> list[tuple[str, str]]:
+    """Which judge ran and, when the run holds it, the same portfolio's net without it."""
+    judge = run.account.config.get("judge")
+    if not judge:
+        return []
+    mode = judge.get("models")
+    cards = [(t["pf_judge"], t[JUDGE_MODES[mode]] if mode in JUDGE_MODES else str(mode))]
+    if run.without_judge is not None:
+        plain = run.without_judge.stats
+        cards.append((t["pf_without_judge"], t["pf_without_judge_value"].format(
+            net=_money(plain["net_profit"], run.account.currency, t),
+            trades=f"{int(plain['trades']):,}")))
+    return cards
+
+
 def check_portfolio_options(**options) -> None:
     """Refuse the one-pair report's options a portfolio's page cannot honour, naming them."""
     given = [name for name, value in options.items() if value is not None]
@@ -152,6 +172,7 @@ def render_portfolio(run: PortfolioBacktest, path: str | Path, lang: str = "en")
     """Write the portfolio report to `path`, in `lang`, and every trade to
     ``<stem>-trades.csv`` beside it."""
     t = labels(lang)
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     run.account.trades.to_csv(path.with_name(f"{path.stem}-trades.csv"), index=False)
@@ -165,7 +186,9 @@ def render_portfolio(run: PortfolioBacktest, path: str | Path, lang: str = "en")
               t["na"] if math.isnan(stats["sharpe"]) else f"{stats['sharpe']:.2f}"),
              (t["pf_stop_outs"],
               str(int((run.account.trades["exit_reason"] == "stop_out").sum())))]
+    cards += judge_cards(run, t)
     charts = figures(run, t)
+
     context = {
         "title": t["pf_title"].format(pairs=", ".join(run.pairs)), "cards": cards,
         "charts": charts, "legs": leg_tables(run, t),
