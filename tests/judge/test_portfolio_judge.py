@@ -117,7 +117,11 @@ def sample_legs():
     return [{"data": sample, "pair": "EURUSD"}, {"data": sample, "pair": "GBPUSD"}]
 
 
-def test_backtest_portfolio_runs_the_pooled_judge(sample_legs):
+def test_backtest_portfolio_runs_the_pooled_judge(sample_legs, tmp_path):
+    from fxjudge.report import load_run
+    from fxjudge.report.i18n import labels
+    from fxjudge.report.portfolio_page import judge_cards
+
     run = fxjudge.backtest_portfolio(sample_legs, strategy="sma_cross", account=ACCOUNT,
                                      costs={"spread_pips": 1.0}, judge="walk-forward",
                                      judge_options={"models": "pooled", "min_train": 60})
@@ -125,6 +129,11 @@ def test_backtest_portfolio_runs_the_pooled_judge(sample_legs):
                                            "models": "pooled"}
     assert run.account.trades["probability"].notna().any()
     assert len(run.account.trades) <= len(run.without_judge.account.trades)
+    loaded = load_run(run.save(tmp_path / "run"))  # the unjudged portfolio is kept with it
+    assert loaded.without_judge.account.stats["net_profit"] == pytest.approx(
+        run.without_judge.account.stats["net_profit"])
+    assert judge_cards(loaded, labels("en")) == judge_cards(run, labels("en"))
+    assert judge_cards(run, labels("en"))[0] == ("Judge", "walk-forward, one pooled model")
     with pytest.raises(ConfigError, match="`models` must be 'per-pair' or 'pooled'"):
         fxjudge.backtest_portfolio(sample_legs, strategy="sma_cross", judge="walk-forward",
                                    judge_options={"models": "one"})

@@ -210,6 +210,7 @@ def judge_signals(
             scored = probability.notna().to_numpy()
             extra = _one_period_importance(saved[0], X, labels, scored, options)
         config |= {"model_card": card, "threshold": card.get("threshold")}
+        period = None  # one model: one period
     return judgement(labels, X, probability, taken, importance, config, warnings, extra,
                      n_bars=len(bars), period=period)
 

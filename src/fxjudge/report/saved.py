@@ -83,7 +83,8 @@ def load_backtest(folder: Path) -> BacktestResult:
 
 def load_portfolio(folder: Path) -> PortfolioBacktest:
     """A portfolio run: its account (`load_backtest`) and its per-timestamp tables, each with
-    one column per pair in the saved order (the rates: one per currency)."""
+    one column per pair in the saved order (the rates: one per currency), and a judged run's
+    ``without_judge/`` portfolio when it was saved."""
     pairs = list(_read_json(folder / "portfolio.json").get("pairs") or [])
     if not pairs or not (folder / PORTFOLIO_FILE).exists():
         raise DataError(f"{folder} is an incomplete portfolio run: portfolio.json names no "
@@ -95,7 +96,10 @@ def load_portfolio(folder: Path) -> PortfolioBacktest:
         columns = [c for c in frame.columns if c.startswith(f"{name}:")]
         table = frame[columns].rename(columns=lambda c: c.partition(":")[2])
         tables[name] = table if name == "rates" else table[pairs]
-    return PortfolioBacktest(account=load_backtest(folder), **tables)
+    plain = folder / "without_judge"
+    return PortfolioBacktest(account=load_backtest(folder), **tables,
+                             without_judge=load_portfolio(plain)
+                             if (plain / "portfolio.json").exists() else None)
 
 
 def _load_judged(folder: Path) -> JudgedResult:
