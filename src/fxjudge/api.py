@@ -49,6 +49,7 @@ from fxjudge.judge.portfolio import (
     JudgeLeg,
     judge_legs,
     judge_saved,
+    portfolio_verdict,
 )
 from fxjudge.results import metrics
 from fxjudge.results.judged import JudgedResult
@@ -679,6 +680,7 @@ def backtest_portfolio(
             else WALK_FORWARD
         result.account.config["judge"] = {"mode": mode, **_plain(options), "models": models}
         result.without_judge = unjudged
+        result.verdict = portfolio_verdict(verdicts, [leg["pair"] for leg in described], models)
     return result
 
 

@@ -28,8 +28,9 @@ key is an error with "did you mean")::
     [optimize.space]  fast_bars = "5:50:5"; slow_bars = [20, 50, 100]; stop_loss_pips = "5.0:50.0"
 
 A saved run's config.toml also records what it ran on (``[data] bars, price_side,
-fingerprint``, ``[strategy] class, origin, file``, ``versions``, ``created``): those are read
-back without complaint and ignored (the strategy is found by name again; the CLI warns when
+fingerprint``, ``[strategy] class, origin, file``, ``versions``, ``created``; a portfolio's
+``portfolio`` and each leg's ``start, end, bars, fingerprint``): those are read back without
+complaint and ignored (the strategy is found by name again; the CLI warns when
 that is now another file).
 
 `resolve` turns the merged dictionary into the objects the engine takes, and `to_toml_dict`
@@ -60,7 +61,7 @@ DATA_KEYS = ("source", "pair", "timeframe", "start", "end", "format", "tz", "con
 RECORDED = {"data": ("bars", "price_side", "fingerprint"),
             "strategy": ("class", "origin", "file")}
 TRIALS_KEYS = ("n_trials", "trials_sr_variance", "trials_sr_variance_source")
-RECORDED_TOP = ("versions", "created", "command", *TRIALS_KEYS)
+RECORDED_TOP = ("versions", "created", "command", "portfolio", *TRIALS_KEYS)
 #: Settings at the top level of a run file: ``engine = "backtrader"`` runs the reference engine;
 #: ``lookahead_check = false`` skips the look-ahead check of the strategy.
 SETTINGS_TOP = ("engine", "lookahead_check")
@@ -90,7 +91,8 @@ TYPES: dict[str, dict[str, Any]] = {
 }
 TOP_TYPES = {"versions": dict, "created": str, "command": str, "n_trials": int,
              "trials_sr_variance": float, "trials_sr_variance_source": str,
-             "engine": Literal["compiled", "backtrader"], "lookahead_check": bool}
+             "engine": Literal["compiled", "backtrader"], "lookahead_check": bool,
+             "portfolio": bool}
 DEFAULT_SIZING = {"lots": 1.0}
 #: the keys of [sizing] that say how big a trade is (one of them); the others modify it
 SIZING_MODES = ("units", "lots", "risk_fraction")
@@ -124,6 +126,8 @@ def check(config: dict[str, Any], *, origin: str = "the configuration") -> dict[
 #: the keys of a ``[[legs]]`` table: a portfolio's pair (a catalog pair, or `source` a file of
 #: it) and what it sets apart from the run's own [strategy], [costs], [sizing] and timeframe
 LEG_KEYS = ("source", "pair", "strategy", "params", "costs", "sizing", "timeframe")
+#: what a saved portfolio's config.toml records of each leg, read back and ignored
+RECORDED_LEG_KEYS = ("start", "end", "bars", "fingerprint")
 
 
 def leg_specs(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +152,7 @@ def _check_legs(legs: Any, origin: str) -> None:
         raise ConfigError(f"{origin}: `legs` must be [[legs]] tables, was {legs!r}")
     for number, leg in enumerate(legs, 1):
         for key in leg:
-            if key not in LEG_KEYS:
+            if key not in LEG_KEYS + RECORDED_LEG_KEYS:
                 raise unknown_name(f"key in [[legs]] {number} of {origin}", key, LEG_KEYS)
         if not (leg.get("source") or leg.get("pair")):
             raise ConfigError(f"{origin}: [[legs]] {number} must give `pair` (or `source`)")

@@ -8,6 +8,7 @@ edge, traded by the big-bar strategy of test_honesty, give enough candidates in 
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pandas as pd
@@ -125,15 +126,21 @@ def test_backtest_portfolio_runs_the_pooled_judge(sample_legs, tmp_path):
     run = fxjudge.backtest_portfolio(sample_legs, strategy="sma_cross", account=ACCOUNT,
                                      costs={"spread_pips": 1.0}, judge="walk-forward",
                                      judge_options={"models": "pooled", "min_train": 60})
+    verdict = run.verdict
     assert run.account.config["judge"] == {"mode": "walk-forward", "min_train": 60,
                                            "models": "pooled"}
+    assert verdict["outcome"] in ("no_evidence", "ranks_only", "helped")
+    assert verdict["rank_test.n"] > 0 and verdict["rank_test.n_periods"] >= 1
     assert run.account.trades["probability"].notna().any()
     assert len(run.account.trades) <= len(run.without_judge.account.trades)
     loaded = load_run(run.save(tmp_path / "run"))  # the unjudged portfolio is kept with it
     assert loaded.without_judge.account.stats["net_profit"] == pytest.approx(
         run.without_judge.account.stats["net_profit"])
+    assert loaded.verdict == verdict  # saved with it, so a re-rendered page keeps it
     assert judge_cards(loaded, labels("en")) == judge_cards(run, labels("en"))
-    assert judge_cards(run, labels("en"))[0] == ("Judge", "walk-forward, one pooled model")
+    cards = judge_cards(run, labels("en"))
+    assert cards[0] == ("Judge", "walk-forward, one pooled model")
+    assert cards[1][0] == "Verdict, all legs" and "rank test p = " in cards[1][1]
     with pytest.raises(ConfigError, match="`models` must be 'per-pair' or 'pooled'"):
         fxjudge.backtest_portfolio(sample_legs, strategy="sma_cross", judge="walk-forward",
                                    judge_options={"models": "one"})
@@ -152,6 +159,13 @@ def test_cli_judge_models_flag(tmp_path, capsys):
     config = (folder / "config.toml").read_text()
     assert 'models = "pooled"' in config and 'mode = "walk-forward"' in config
     assert "walk-forward, one pooled model" in (folder / "report.html").read_text()
+    # its config.toml reruns it: the same judged trades
+    assert main([*project, "backtest", "--config", str(folder / "config.toml")]) == 0
+    first, again = sorted((tmp_path / "reports").glob("*portfolio-EURUSD-GBPUSD*"))
+    pd.testing.assert_frame_equal(pd.read_csv(first / "trades.csv"),
+                                  pd.read_csv(again / "trades.csv"))
+    assert json.loads((again / "portfolio.json").read_text())["verdict"] == json.loads(
+        (first / "portfolio.json").read_text())["verdict"]
     capsys.readouterr()
     assert main([*project, "backtest", "--pair", "EURUSD", "--strategy", "sma_cross",
                  "--timeframe", "H1", "--spread-pips", "1", "--judge", "walk-forward",
@@ -223,3 +237,26 @@ def test_saved_models_that_do_not_fit_the_legs_are_refused(sample_legs, models):
     with pytest.raises(ConfigError, match="`judge` must be 'walk-forward' or, for saved "
                                           "models, a mapping pair -> model folder"):
         saved_run(sample_legs, str(models["EURUSD"]))
+
+
+def test_the_portfolio_verdict_compares_pairs_within_one_model_only():
+    from fxjudge.judge import Judgement
+    from fxjudge.judge.portfolio import portfolio_verdict
+
+    def leg(hours, prob):  # each leg ranks its own candidates perfectly: two wins, two losses
+        times = pd.Timestamp("2024-01-02", tz="UTC") + pd.to_timedelta(hours, unit="h")
+        c = pd.DataFrame({"probability": prob, "label": [1.0, 1.0, 0.0, 0.0],
+                          "taken": [True, True, False, False], "label_return": [2.0, 2.0, -1, -1],
+                          "period": 0}, index=pd.DatetimeIndex(times, name="time"))
+        return Judgement(c, pd.DataFrame(index=c.index), None, {})
+
+    legs = [leg([0, 2, 4, 6], [0.8, 0.7, 0.6, 0.5]), leg([1, 3, 5, 7], [0.3, 0.2, 0.1, 0.05])]
+    apart = portfolio_verdict(legs, ["EURUSD", "USDJPY"], "per-pair")
+    assert apart["rank_test.auc"] == 1.0 and apart["rank_test.n_periods"] == 2
+    # over all pairs: wins 0.8, 0.7 beat all four losses, wins 0.3, 0.2 beat two: 12 of 16
+    assert apart["rank_test.auc_pooled"] == pytest.approx(12 / 16)
+    assert apart["rank_test.n"] == 8 and apart["pnl_test.n_kept"] == 4
+    assert apart["pnl_test.mean_kept"] == 2.0 and apart["pnl_test.mean_all"] == 0.5
+    pooled = portfolio_verdict(legs, ["EURUSD", "USDJPY"], "pooled")  # one model's period 0
+    assert pooled["rank_test.auc"] == pytest.approx(12 / 16) and pooled["rank_test.n_periods"] == 1
+

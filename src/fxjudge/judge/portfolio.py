@@ -17,6 +17,10 @@
   pair). With ``sample_weights="uniqueness"`` the labels' concurrency is counted on the merged
   timeline, across legs (correlated pairs' overlapping trades are partly the same bet).
 
+The verdict (`portfolio_verdict`): the rank and P&L tests of `fxjudge.judge.verdict` on the
+judged candidates of every leg together, in time order, pairs compared only within one model's
+period (per pair: the pair's period; pooled: the shared period).
+
 Saved models (`judge_saved`): one per pair, each trained by ``fxjudge judge train`` on its
 pair and given as a mapping pair -> model folder; every leg is judged by its pair's model as a
 one-pair backtest would be (`judge_signals`, with its checks). A pooled saved model is not built.
@@ -55,6 +59,7 @@ from fxjudge.judge import (
     walk_forward_arguments,
     walk_forward_only,
 )
+from fxjudge.judge.evaluation import judge_report
 from fxjudge.signals.exits import ExitRules
 
 MODELS = ("per-pair", "pooled")
@@ -197,3 +202,26 @@ def _on_timeline(labels: pd.DataFrame, bar_times: pd.DatetimeIndex,
     exits = labels["exit_bar"].to_numpy(dtype=np.int64)
     moved = timeline.get_indexer(bar_times[np.maximum(exits, 0)])
     return labels.assign(signal_bar=signal, exit_bar=np.where(exits < 0, -1, moved))
+
+
+#: What `portfolio_verdict` keeps of the `JudgeReport` summary (plain numbers, for the config).
+VERDICT_KEYS = ("outcome", "rank_test.n", "rank_test.n_periods", "rank_test.auc",
+                "rank_test.auc_pooled", "rank_test.p_value", "pnl_test.n_kept",
+                "pnl_test.mean_kept", "pnl_test.mean_all", "pnl_test.total_kept",
+                "pnl_test.p_value")
+
+
+def portfolio_verdict(judgements: list[Judgement], pairs: list[str], models: str) -> dict:
+    """The verdict's tests on every leg's judged candidates together (module docstring), as
+    the `VERDICT_KEYS` of their `JudgeReport` summary; pips are each leg's own."""
+    frames = []
+    for pair, found in zip(pairs, judgements, strict=True):
+        c = found.candidates
+        period = c["period"].astype(str)
+        frames.append(c.assign(group=period if models == "pooled" else pair + ":" + period))
+    c = pd.concat(frames).sort_index(kind="stable")
+    report = judge_report(c["probability"], c["label"], c["taken"], c["label_return"],
+                          c["group"])
+    summary = report.summary()
+    return {key: summary[key] for key in VERDICT_KEYS if key in summary}
+

@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 
 from fxjudge.errors import ConfigError
 from fxjudge.files import write_atomic
+from fxjudge.report import fmt
 from fxjudge.report.downsample import minmax_indices
 from fxjudge.report.i18n import labels, note_text
 from fxjudge.report.render import chart, environment, packed, plotly_js
@@ -145,13 +146,26 @@ JUDGE_MODES = {"pooled": "pf_judge_pooled", "per-pair": "pf_judge_per_pair",
                "saved, per pair": "pf_judge_saved"}
 
 
+#: The verdict's outcomes (`fxjudge.judge.verdict.OUTCOMES`), each a label ``pf_outcome_<it>``.
+VERDICT_OUTCOMES = ("not_judged", "no_evidence", "ranks_only", "helped")
+
+
 def judge_cards(run: PortfolioBacktest, t: dict[str, str]) -> list[tuple[str, str]]:
-    """Which judge ran and, when the run holds it, the same portfolio's net without it."""
+    """Which judge ran, its verdict on every leg's judged candidates together
+    (`fxjudge.judge.portfolio.portfolio_verdict`) and, when the run holds it, the same
+    portfolio's net without it."""
     judge = run.account.config.get("judge")
     if not judge:
         return []
     mode = judge.get("models")
     cards = [(t["pf_judge"], t[JUDGE_MODES[mode]] if mode in JUDGE_MODES else str(mode))]
+    verdict = run.verdict or {}
+    if verdict.get("outcome") in VERDICT_OUTCOMES:
+        cards.append((t["pf_verdict"], t["pf_verdict_value"].format(
+            outcome=t[f"pf_outcome_{verdict['outcome']}"],
+            auc=fmt.number(verdict.get("rank_test.auc"), 3),
+            rank_p=fmt.p_value(verdict.get("rank_test.p_value")),
+            pnl_p=fmt.p_value(verdict.get("pnl_test.p_value")))))
     if run.without_judge is not None:
         plain = run.without_judge.stats
         cards.append((t["pf_without_judge"], t["pf_without_judge_value"].format(

@@ -85,7 +85,8 @@ def load_portfolio(folder: Path) -> PortfolioBacktest:
     """A portfolio run: its account (`load_backtest`) and its per-timestamp tables, each with
     one column per pair in the saved order (the rates: one per currency), and a judged run's
     ``without_judge/`` portfolio when it was saved."""
-    pairs = list(_read_json(folder / "portfolio.json").get("pairs") or [])
+    described = _read_json(folder / "portfolio.json")
+    pairs = list(described.get("pairs") or [])
     if not pairs or not (folder / PORTFOLIO_FILE).exists():
         raise DataError(f"{folder} is an incomplete portfolio run: portfolio.json names no "
                         f"pairs or {PORTFOLIO_FILE} is missing",
@@ -99,7 +100,8 @@ def load_portfolio(folder: Path) -> PortfolioBacktest:
     plain = folder / "without_judge"
     return PortfolioBacktest(account=load_backtest(folder), **tables,
                              without_judge=load_portfolio(plain)
-                             if (plain / "portfolio.json").exists() else None)
+                             if (plain / "portfolio.json").exists() else None,
+                             verdict=described.get("verdict"))
 
 
 def _load_judged(folder: Path) -> JudgedResult:

@@ -37,6 +37,8 @@ class PortfolioBacktest:
     rates: pd.DataFrame
     #: with a judge: the same portfolio without it
     without_judge: PortfolioBacktest | None = None
+    #: with a judge: its verdict on every leg's candidates (`judge.portfolio.portfolio_verdict`)
+    verdict: dict | None = None
 
     @property
     def stats(self) -> dict[str, float]:
@@ -85,14 +87,15 @@ class PortfolioBacktest:
 
     def save(self, folder: str | Path) -> Path:
         """The account's files (`BacktestResult.save`) plus portfolio.parquet (units, leg P&L,
-        prices, rates) and portfolio.json (the pairs); a judged run's `without_judge` is saved
-        the same way in ``without_judge/``."""
+        prices, rates) and portfolio.json (the pairs, the judge's verdict); a judged run's
+        `without_judge` is saved the same way in ``without_judge/``."""
         folder = self.account.save(folder)
         frame = pd.concat({"units": self.units, "leg_pnl": self.leg_pnl, "prices": self.prices,
                            "rates": self.rates}, axis=1)
         frame.columns = [f"{a}:{b}" for a, b in frame.columns]
         frame.rename_axis("time").to_parquet(folder / PORTFOLIO_FILE, compression="zstd")
-        (folder / "portfolio.json").write_text(json.dumps({"pairs": self.pairs}))
+        (folder / "portfolio.json").write_text(json.dumps({"pairs": self.pairs,
+                                                           "verdict": self.verdict}))
         if self.without_judge is not None:
             self.without_judge.save(folder / "without_judge")
         return folder
