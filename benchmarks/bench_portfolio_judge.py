@@ -8,7 +8,9 @@ threshold tuned, no permutation importance), and scores the two modes on the sam
 those both judged (the pooled judge starts earlier, having every leg's labels to learn from),
 merged over the legs in time order, with the verdict's tests (`fxjudge.judge.verdict`):
 
-- AUC and the rank test (AUC against circular shifts), the lead;
+- AUC and the rank test (AUC against circular shifts), the lead: pairs of candidates compared
+  only within one model's walk-forward period (per pair: the pair's period; pooled: the shared
+  period), as `fxjudge.judge.portfolio.portfolio_verdict` does;
 - the P&L test (mean net pips of the kept candidates against random filters keeping as many),
   the kept candidates' total net pips against all of them, and the "helped" outcome.
 
@@ -107,19 +109,22 @@ def one_run(kind: str, strategy: str, seed: int) -> list[dict]:
             start = time.perf_counter()
             verdicts = judge_legs(legs, models=models, options=options)
             seconds[models] = time.perf_counter() - start
-            found[models] = pd.concat([v.candidates.assign(pair=leg.pair) for leg, v in
-                                       zip(legs, verdicts, strict=True)])
+            found[models] = pd.concat([v.candidates.assign(
+                pair=leg.pair, group=v.candidates["period"].astype(str) if models == "pooled"
+                else leg.pair + ":" + v.candidates["period"].astype(str))
+                for leg, v in zip(legs, verdicts, strict=True)])
     both = np.logical_and.reduce([c["judged"].to_numpy() for c in found.values()])
     rows = []
     for models, table in found.items():
         common = table[both].sort_index(kind="stable")
         report = judge_report(common["probability"], common["label"], common["taken"],
-                              common["label_return"], n_draws=2_000)
+                              common["label_return"], common["group"], n_draws=2_000)
         scored = common[common["label"].notna()]
         rows.append({
             "kind": kind, "strategy": strategy, "seed": seed, "models": models,
             "n_candidates": len(table), "n_judged": int(table["judged"].sum()),
-            "n_common": report.rank_test.get("n", 0), "auc": report.scores.get("auc", math.nan),
+            "n_common": report.rank_test.get("n", 0), "auc": report.rank_test.get("auc", math.nan),
+            "auc_pooled": report.rank_test.get("auc_pooled", math.nan),
             "rank_p": report.rank_test.get("p_value", math.nan),
             "pnl_p": report.pnl_test.get("p_value", math.nan),
             "kept": float(scored["taken"].mean()) if len(scored) else math.nan,
@@ -184,7 +189,8 @@ def main() -> None:
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.",
         "Judge: walk-forward, hgb, sigmoid calibration on 3 purged folds, threshold tuned, "
         "monthly refits (momentum: every 4,000 bars, min_train 150), one thread per run.",
-        "Scored on the candidates both modes judged, all legs in time order (common); judged ="
+        "Scored on the candidates both modes judged, all legs in time order (common); AUC = "
+        "within one model's periods (the rank test's statistic); judged ="
         " candidates the mode judged of all; rank = rank test rejects at 5%; P&L = mean net "
         "pips of the kept beat 2,000 random filters at 5%; kept pips / all pips = net pips of "
         "the kept / of all common candidates, mean per run; helped as the verdict.",

@@ -591,9 +591,10 @@ def backtest_portfolio(
     are `backtest`'s, plus ``models``: ``"per-pair"`` (the default) fits one walk-forward model
     per pair on its own leg's resolved past; ``"pooled"`` one model over the candidates of all
     legs with the pair as a feature, trained at every cut on the labels of all legs resolved
-    before it (`fxjudge.judge.portfolio`). Per pair is the default: in
-    benchmarks/bench_portfolio_judge.py (results/portfolio_judge.txt, docs/judge.md) pooling
-    ranked better only where every pair had the same planted edge, and worse where one had.
+    before it (`fxjudge.judge.portfolio`). Per pair is the default (each leg judged as its own
+    one-pair backtest); in benchmarks/bench_portfolio_judge.py (results/portfolio_judge.txt,
+    docs/judge.md) pooling paid where every pair had the same planted edge and matched per pair
+    where one had.
     ``judge={"USDJPY": "models/uj", "EURUSD": "models/eu"}`` judges each leg with its pair's
     saved model instead (`fxjudge.judge.portfolio.judge_saved`; relative folders from the
     project), checked as a one-pair backtest checks it; `judge_options` then as there.

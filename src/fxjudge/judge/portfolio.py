@@ -25,13 +25,14 @@ Saved models (`judge_saved`): one per pair, each trained by ``fxjudge judge trai
 pair and given as a mapping pair -> model folder; every leg is judged by its pair's model as a
 one-pair backtest would be (`judge_signals`, with its checks). A pooled saved model is not built.
 
-`DEFAULT_MODELS` is "per-pair", chosen by benchmarks/bench_portfolio_judge.py
-(results/portfolio_judge.txt), scored on the candidates both modes judged: pooling helps when
-every pair has the same edge (momentum on three legs, 6 seeds: out-of-sample AUC 0.641 against
-0.609, higher in 6 of 6) and costs where the pairs differ (the edge on one leg of three: AUC
-0.564 against 0.573, "helped" in 4 of 6 runs against 6 of 6); under the null (40 runs of three
-random-walk legs) neither mode's rank test rejected once, and on the real 2018 USDJPY + EURUSD
-neither finds anything (AUC 0.470 pooled, 0.468 per pair, 4 strategies).
+`DEFAULT_MODELS` is "per-pair": each leg is then judged exactly as its own one-pair backtest
+(its probabilities do not move when another leg is added). benchmarks/bench_portfolio_judge.py
+(results/portfolio_judge.txt, docs/judge.md) scored both modes on the candidates both judged:
+pooling pays where every pair has the same edge (momentum on three legs, 6 seeds: kept net
+pips 1,151 against 897 a run, AUC 0.642 against 0.611); with the edge on one leg of three the
+kept pips are the same (108 against 102); under the null (40 runs of three random-walk legs)
+both stay inside the binomial band, and on the real 2018 USDJPY + EURUSD neither finds
+anything.
 """
 
 from __future__ import annotations
