@@ -43,10 +43,13 @@ from threadpoolctl import threadpool_limits
 
 import fxjudge.api as api
 import fxjudge.judge.walkforward as walkforward
-from fxjudge.data.synthetic import PlantedEdge, bar_sigma, synthetic_bars
+from fxjudge.data.synthetic import PlantedEdge, synthetic_bars
 from fxjudge.signals.strategy import Strategy, entries
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the honesty test's big-bar strategy is the momentum edge's
+from tests.judge.test_honesty import BigBar  # noqa: E402
+
 RESULT = ROOT / "benchmarks" / "results" / "verdict.txt"
 NULL_SEEDS = range(40)
 NULL_STRATEGIES = ("ema_atr", "bollinger_reversion", "macd_trend", "donchian_breakout")
@@ -59,33 +62,6 @@ ALPHA = 0.05
 MAKE_JUDGE = walkforward.make_judge  # the calibration variants of section 2 wrap it
 ACCOUNT = {"currency": "USD", "balance": 100_000.0}
 OPTIONS = {"importance_repeats": 0, "n_jobs": 1}
-
-
-class BigBar(Strategy):
-    """Enter in the direction of a bar whose body exceeds `sigmas` model standard deviations."""
-
-    @dataclass(frozen=True)
-    class Params:
-        """Threshold in sigmas; a time exit; signals ignored while in a trade."""
-
-        sigmas: float = 2.0
-        max_bars: int = 10
-        on_opposite: str = "ignore"
-
-    @property
-    def warmup_bars(self) -> int:
-        """No warm-up: the model volatility is known from the bar's time."""
-        return 1
-
-    def features(self, bars: pd.DataFrame) -> pd.DataFrame:
-        """The bar's body in model standard deviations."""
-        sigma = bar_sigma(bars.index, bars.attrs["timeframe"]) * bars["open"]
-        return pd.DataFrame({"body_sigma": (bars["close"] - bars["open"]) / sigma})
-
-    def signals(self, bars: pd.DataFrame, features: pd.DataFrame) -> pd.Series:
-        """+1 after a big up bar, -1 after a big down bar."""
-        z, k = features["body_sigma"], self.params.sigmas
-        return entries(z >= k, z <= -k, self.warmup_bars)
 
 
 class Coin(Strategy):

@@ -558,6 +558,22 @@ def weak_validation(scores: dict) -> str:
 LEG_KEYS = frozenset({"data", "pair", "strategy", "params", "costs", "sizing", "timeframe"})
 
 
+def leg_spec(number: int, given: dict[str, Any] | str, strategy) -> tuple[dict, Any]:
+    """Portfolio leg `number` as a dict of `LEG_KEYS` (a catalog pair's name is its `data`),
+    checked, and its strategy (its own, else the call's `strategy`)."""
+    spec = {"data": given} if isinstance(given, str) else dict(given)
+    unknown = set(spec) - LEG_KEYS
+    if unknown:
+        raise ConfigError(f"leg {number}: unknown keys {sorted(unknown)} (a leg may set "
+                          f"{sorted(LEG_KEYS)})")
+    if "data" not in spec:
+        raise ConfigError(f"leg {number} must give `data` (bars, a file or a catalog pair)")
+    chosen = spec.get("strategy", strategy)
+    if chosen is None:
+        raise ConfigError(f"leg {number} needs a `strategy` (or give one for all legs)")
+    return spec, chosen
+
+
 def backtest_portfolio(
     legs: list[dict[str, Any] | str],
     *,
@@ -620,17 +636,8 @@ def backtest_portfolio(
         raise must("models", " or ".join(repr(m) for m in MODELS), models)
     account = _as(Account, account, "account")
     built, described, features = [], [], []
-    for number, spec in enumerate(legs, 1):
-        spec = {"data": spec} if isinstance(spec, str) else dict(spec)
-        unknown = set(spec) - LEG_KEYS
-        if unknown:
-            raise ConfigError(f"leg {number}: unknown keys {sorted(unknown)} (a leg may set "
-                              f"{sorted(LEG_KEYS)})")
-        if "data" not in spec:
-            raise ConfigError(f"leg {number} must give `data` (bars, a file or a catalog pair)")
-        chosen_strategy = spec.get("strategy", strategy)
-        if chosen_strategy is None:
-            raise ConfigError(f"leg {number} needs a `strategy` (or give one for all legs)")
+    for number, given in enumerate(legs, 1):
+        spec, chosen_strategy = leg_spec(number, given, strategy)
         prepared = _signals(spec["data"], chosen_strategy, spec.get("params", params),
                             project=project, timeframe=spec.get("timeframe", timeframe),
                             pair=spec.get("pair"), start=start, end=end,

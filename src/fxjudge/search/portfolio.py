@@ -62,16 +62,7 @@ def plan_legs(legs, strategy, params, costs: Costs, sizing: Sizing, *, timeframe
         raise must("data", "bars, a file, a catalog pair, or a list of portfolio legs", legs)
     planned = []
     for number, given in enumerate(legs, 1):
-        spec = {"data": given} if isinstance(given, str) else dict(given)
-        unknown = set(spec) - api.LEG_KEYS
-        if unknown:
-            raise ConfigError(f"leg {number}: unknown keys {sorted(unknown)} (a leg may set "
-                              f"{sorted(api.LEG_KEYS)})")
-        if "data" not in spec:
-            raise ConfigError(f"leg {number} must give `data` (bars, a file or a catalog pair)")
-        chosen = spec.get("strategy", strategy)
-        if chosen is None:
-            raise ConfigError(f"leg {number} needs a `strategy` (or give one for all legs)")
+        spec, chosen = api.leg_spec(number, given, strategy)
         cls = strategy_class(chosen, project)
         if project is None and cls.__module__.startswith("fxjudge_strategy_"):
             project = Path(inspect.getfile(cls)).resolve().parent.parent
